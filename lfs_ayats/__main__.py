@@ -1,0 +1,5 @@
+"""`python -m lfs_ayats` runs the command line."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,109 @@
+"""The `lfs-ayats` command: the composition root that wires concrete objects together.
+
+Heavy modules are imported inside the commands so that `--help` and `--version` stay instant.
+Errors a user can cause end as one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from . import __version__
+
+app = typer.Typer(
+    name="lfs-ayats",
+    help="A terminal telemetry studio for Live for Speed.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Show, locate or create the settings file.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+def fail(message: str, hint: str | None = None) -> NoReturn:
+    """One line (plus an optional hint line) on stderr, exit status 2."""
+    typer.echo(f"lfs-ayats: {message}", err=True)
+    if hint:
+        typer.echo(f"  hint: {hint}", err=True)
+    raise typer.Exit(2)
+
+
+def load_settings(config: Path | None = None, overrides: dict[str, Any] | None = None) -> Any:
+    """Settings from file and environment, with flags on top; a bad value ends the command."""
+    from .config import ConfigError, load
+
+    try:
+        settings = load(config)
+        return settings.with_overrides(overrides or {})
+    except ConfigError as exc:
+        fail(str(exc), "run 'lfs-ayats config show' to see every setting and where it comes from")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lfs-ayats {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """A terminal telemetry studio for Live for Speed."""
+
+
+@config_app.command("path")
+def config_path() -> None:
+    """Print where the settings file is (or would be)."""
+    from . import paths
+
+    typer.echo(str(paths.config_file()))
+
+
+@config_app.command("show")
+def config_show(
+    config: Annotated[Path | None, typer.Option(help="Read this settings file instead.")] = None,
+) -> None:
+    """Print every setting, its value and where the value comes from."""
+    from .config import SETTINGS, shown
+
+    settings = load_settings(config)
+    width = max(len(s.key) for s in SETTINGS)
+    for s in SETTINGS:
+        typer.echo(f"{s.key:<{width}}  {shown(settings, s.key):<24}  ({settings.source(s.key)})")
+
+
+@config_app.command("init")
+def config_init(
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    config: Annotated[Path | None, typer.Option(help="Write this file instead.")] = None,
+) -> None:
+    """Write a settings file with every setting at its default, documented."""
+    from . import paths
+    from .config import render_template
+
+    target = config or paths.config_file()
+    if target.exists() and not force:
+        fail(f"{target} already exists", "add --force to overwrite it")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(render_template(), encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {target}: {exc.strerror or exc}")
+    typer.echo(f"wrote {target}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
