@@ -54,7 +54,7 @@ class _Kind:
             self.fixed_size = 2 + int(body.sizeof())
         except cs.SizeofError:
             self.fixed_size = None
-        self.fast: Callable[[bytes, int], Any] | None = None
+        self.fast: Callable[[Any, int], Any] | None = None
         if self.fixed_size is not None:
             try:
                 self.fast = flat_decoder(body, self.cls)[1]
@@ -99,7 +99,7 @@ class _ArrayPacket:
             raise PacketError(self.kind.name, f"{count} records need {end} bytes, the frame has {len(frame)}",
                               len(frame), frame)
         cars = np.frombuffer(frame, dtype=self.dtype, count=count, offset=4)
-        return self.kind.cls._make((frame[2], count, RecordArray(self.record, cars)))
+        return self.kind.cls._make((frame[2], count, RecordArray(self.record, cars)))  # type: ignore[return-value]
 
 
 _ARRAYS: dict[int, _ArrayPacket] = {
@@ -205,21 +205,18 @@ def _frame(name: str, ptype: int, body: bytes) -> bytes:
 # -- OutGauge ----------------------------------------------------------------------------------------
 
 OutGauge, _OG_CONV = record_for(og.OutGaugePack, name="OutGauge", base=Packet)
-_OG_NO_ID = cs.Struct(*og.OutGaugePack.subcons[:-1])
-_OG_FMT, _og_fast = flat_decoder(_OG_NO_ID)
-
-
-def _og_make(values: tuple[Any, ...], ident: int | None) -> Packet:
-    return OutGauge._make((*values, ident))  # type: ignore[return-value]
+# The optional trailing ID is declared once; each datagram size gets its own flat decoder.
+_og_plain = flat_decoder(cs.Struct(*og.OutGaugePack.subcons[:-1]), OutGauge, tail=("None",))[1]
+_og_with_id = flat_decoder(cs.Struct(*og.OutGaugePack.subcons[:-1], "ID" / cs.Int32sl), OutGauge)[1]
 
 
 def decode_outgauge(data: bytes | bytearray | memoryview) -> Packet:
     """An OutGauge datagram (92 bytes, or 96 with an ID) -> an `OutGauge` packet."""
     n = len(data)
     if n == og.OUTGAUGE_SIZE:
-        return _og_make(_og_fast(data, 0), None)
+        return _og_plain(data, 0)  # type: ignore[no-any-return]
     if n == og.OUTGAUGE_ID_SIZE:
-        return _og_make(_og_fast(data, 0), int.from_bytes(data[92:96], "little", signed=True))
+        return _og_with_id(data, 0)  # type: ignore[no-any-return]
     raise PacketError("OutGauge", f"a datagram of {n} bytes is not OutGauge (92 or 96 bytes)", min(n, 92), data)
 
 
@@ -233,29 +230,20 @@ def encode_outgauge(packet: Record) -> bytes:
 # -- OutSim ------------------------------------------------------------------------------------------
 
 OutSim, _OS_CONV = record_for(os_.OutSimPack, name="OutSim", base=Packet)
-_OS_NO_ID = cs.Struct(*os_.OutSimPack.subcons[:-1])
-_OS_FMT, _os_fast = flat_decoder(_OS_NO_ID)
+_os_plain = flat_decoder(cs.Struct(*os_.OutSimPack.subcons[:-1]), OutSim, tail=("None",))[1]
+_os_with_id = flat_decoder(cs.Struct(*os_.OutSimPack.subcons[:-1], "ID" / cs.Int32sl), OutSim)[1]
 
 _OS2_LAYOUT = cs.Struct("Opts" / cs.Int32ul, *(name / decl for bit, name, decl in os_.BLOCKS if name != "Header"))
 OutSim2, _OS2_CONV = record_for(_OS2_LAYOUT, name="OutSim2", base=Packet)
-_OS2_FAST: dict[int, Callable[[bytes, int], Any]] = {}
+_OS2_FAST: dict[int, Callable[[Any, int], Any]] = {}
 
 
-def _outsim2_fast(opts: int) -> Callable[[bytes, int], Any]:
+def _outsim2_fast(opts: int) -> Callable[[Any, int], Any]:
     fast = _OS2_FAST.get(opts)
     if fast is None:
-        struct_ = os_.outsim2_struct(opts)
-        _, block_decoder = flat_decoder(struct_)
-        present = {name for bit, name, _ in os_.BLOCKS if opts & bit and name != "Header"}
-        order = [name for name in OutSim2._fields[1:]]
-        block_names = [sc.name for sc in struct_.subcons if sc.name != "Header"]
-        index = {name: i for i, name in enumerate(block_names)}
-
-        def fast(data: bytes, offset: int = 0, _d=block_decoder, _o=opts) -> Any:  # noqa: ANN001
-            values = _d(data, offset)
-            return OutSim2._make((_o, *[values[index[n]] if n in present else None for n in order]))
-
-        _OS2_FAST[opts] = fast
+        fast = _OS2_FAST[opts] = flat_decoder(
+            os_.outsim2_struct(opts), OutSim2, order=OutSim2._fields, known={"Opts": str(opts)}
+        )[1]
     return fast
 
 
@@ -268,10 +256,9 @@ def decode_outsim(data: bytes | bytearray | memoryview, opts: int | None = None)
     n = len(data)
     if opts is None or opts == 0:
         if n == os_.OUTSIM_SIZE:
-            return OutSim._make((*_os_fast(data, 0), None))  # type: ignore[return-value]
+            return _os_plain(data, 0)  # type: ignore[no-any-return]
         if n == os_.OUTSIM_ID_SIZE:
-            ident = int.from_bytes(data[64:68], "little", signed=True)
-            return OutSim._make((*_os_fast(data, 0), ident))  # type: ignore[return-value]
+            return _os_with_id(data, 0)  # type: ignore[no-any-return]
         if opts == 0:
             raise PacketError("OutSim", f"{n} bytes is not an OutSimPack (64 or 68 bytes)", min(n, 64), data)
         guessed = os_.opts_by_size().get(n)

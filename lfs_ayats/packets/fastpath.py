@@ -29,7 +29,14 @@ class _Builder:
     def __init__(self) -> None:
         self.fmt: list[str] = []
         self.index = 0
-        self.globals: dict[str, Any] = {"_new": tuple.__new__, "_lfs_str": fields.lfs_str, "_car_str": fields.car_str}
+        self.globals: dict[str, Any] = {
+            "_new": tuple.__new__,
+            "_lfs_str": fields.lfs_str,
+            "_car_str": fields.car_str,
+            # A cache hit is one dict lookup; a miss (or an empty string, which is falsy) decodes.
+            "_text_hit": fields.TEXT_CACHE.get,
+            "_car_hit": fields.CAR_CACHE.get,
+        }
 
     def value(self, letters: str) -> str:
         self.fmt.append(letters)
@@ -40,12 +47,19 @@ class _Builder:
     def skip(self, sc: cs.Construct) -> None:
         self.fmt.append(f"{sc.sizeof()}x")
 
-    def ordered_record(self, struct_: cs.Struct) -> str:
-        """Walk a Struct in wire order; return the expression that makes its record."""
+    def ordered_record(self, struct_: cs.Struct, tail: tuple[str, ...] = (),
+                       order: tuple[str, ...] | None = None, known: dict[str, str] | None = None) -> str:
+        """Walk a Struct in wire order; return the expression that makes its record.
+
+        `tail` adds expressions after the declared fields (an optional trailing ID the caller knows).
+        `order` lays the record out differently from the wire: each name there takes the field of
+        that name, else `known[name]`, else None (OutSimPack2's absent blocks).
+        """
         cls, _ = record_for(struct_)
         cname = f"_R{id(cls)}"
         self.globals[cname] = cls
         exprs: list[str] = []
+        by_name: dict[str, str] = {}
         for sc in struct_.subcons:
             if sc.name is None:
                 self.skip(sc)
@@ -53,21 +67,31 @@ class _Builder:
             if sc.name in ("Size", "Type"):
                 self.fmt.append("x")
                 continue
-            exprs.append(self.subcon_expr(sc))
-        tail = "," if len(exprs) == 1 else ""
-        return f"_new({cname}, ({', '.join(exprs)}{tail}))"
+            if isinstance(sc.subcon, cs.Const):
+                self.fmt.append(f"{sc.subcon.sizeof()}x")  # checked by the caller
+                continue
+            by_name[sc.name] = self.subcon_expr(sc)
+            exprs.append(by_name[sc.name])
+        if order is not None:
+            extra = known or {}
+            exprs = [by_name.get(name, extra.get(name, "None")) for name in order]
+        exprs.extend(tail)
+        comma = "," if len(exprs) == 1 else ""
+        return f"_new({cname}, ({', '.join(exprs)}{comma}))"
 
     def subcon_expr(self, sc: cs.Construct) -> str:
         inner = unwrap(sc)
         if isinstance(inner, cs.FormatField):
             letter = inner.fmtstr[-1]
-            if inner.fmtstr[0] not in "<=" and inner.length > 1 or letter not in _FORMAT_LETTERS:
+            if (inner.fmtstr[0] not in "<=" and inner.length > 1) or letter not in _FORMAT_LETTERS:
                 raise NotFlat(f"unsupported number format {inner.fmtstr}")
             return self.value(letter)
         if isinstance(inner, fields.CarName):
-            return f"_car_str({self.value('4s')})"
+            raw = self.value("4s")
+            return f"(_car_hit({raw}) or _car_str({raw}))"
         if isinstance(inner, (fields.Text, fields.RawText)):
-            return f"_lfs_str({self.value(f'{inner.size}s')})"
+            raw = self.value(f"{inner.size}s")
+            return f"(_text_hit({raw}) or _lfs_str({raw}))"
         if isinstance(inner, fields.IPv4):
             expr = self.value("4s")
             return f"'.'.join(map(str, {expr}))"
@@ -81,20 +105,21 @@ class _Builder:
         raise NotFlat(f"{type(inner).__name__} is not a fixed-size field")
 
 
-def flat_decoder(struct_: cs.Struct, record: type[Record] | None = None,
-                 prefix: str = "<") -> tuple[struct.Struct, Callable[[bytes, int], Any]]:
+def flat_decoder(struct_: cs.Struct, record: type[Record] | None = None, tail: tuple[str, ...] = (),
+                 order: tuple[str, ...] | None = None, known: dict[str, str] | None = None,
+                 ) -> tuple[struct.Struct, Callable[[Any, int], Any]]:
     """(compiled struct format, decode(data, offset) -> record) for a fixed-size Struct.
 
     `record` overrides the class made for the top level (used for packets, whose class carries the
-    packet's name and Type).
+    packet's name and Type); `tail`, `order` and `known` are passed to `ordered_record`.
     """
     builder = _Builder()
-    body = builder.ordered_record(struct_)
+    body = builder.ordered_record(struct_, tail, order, known)
     if record is not None:
         name = f"_TOP{id(record)}"
         builder.globals[name] = record
         body = body.replace(f"_R{id(record_for(struct_)[0])}", name, 1)
-    fmt = struct.Struct(prefix + "".join(builder.fmt))
+    fmt = struct.Struct("<" + "".join(builder.fmt))
     builder.globals["_unpack"] = fmt.unpack_from
     source = f"def decode(data, offset=0):\n    v = _unpack(data, offset)\n    return {body}\n"
     namespace = dict(builder.globals)

@@ -37,15 +37,38 @@ class LFSStr(str):
         return (LFSStr, (str(self), self.raw))
 
 
-@lru_cache(maxsize=8192)
+# OutGauge repeats the same Car and Display bytes a hundred times a second, and names repeat in
+# every IS_NPL: decoded strings are cached by their bytes (plain dicts: a hit is one lookup).
+TEXT_CACHE: dict[bytes, LFSStr] = {}
+CAR_CACHE: dict[bytes, LFSStr] = {}
+_CACHE_LIMIT = 8192
+
+
 def lfs_str(raw: bytes, codepage: str = "L") -> LFSStr:
-    """Decode (cached: OutGauge repeats the same Car and Display bytes a hundred times a second)."""
-    return LFSStr(text.decode(raw, codepage), raw)
+    """Decode LFS bytes into an LFSStr."""
+    if codepage != "L":
+        return _lfs_str_page(raw, codepage)
+    found = TEXT_CACHE.get(raw)
+    if found is None:
+        if len(TEXT_CACHE) >= _CACHE_LIMIT:
+            TEXT_CACHE.clear()
+        found = TEXT_CACHE[raw] = LFSStr(text.decode(raw), raw)
+    return found
 
 
 @lru_cache(maxsize=1024)
+def _lfs_str_page(raw: bytes, codepage: str) -> LFSStr:
+    return LFSStr(text.decode(raw, codepage), raw)
+
+
 def car_str(raw: bytes) -> LFSStr:
-    return LFSStr(text.car_name(raw), raw)
+    """A CName / OutGauge Car field as an LFSStr ("XRT", "942DC9")."""
+    found = CAR_CACHE.get(raw)
+    if found is None:
+        if len(CAR_CACHE) >= _CACHE_LIMIT:
+            CAR_CACHE.clear()
+        found = CAR_CACHE[raw] = LFSStr(text.car_name(raw), raw)
+    return found
 
 
 def _reuse_raw(obj: Any, size: int | None) -> bytes | None:

@@ -10,6 +10,7 @@ in one call and later layers can convert units column-wise.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
@@ -56,14 +57,14 @@ class Record(tuple):  # type: ignore[type-arg]
         """A copy with some fields changed."""
         values = dict(zip(self._fields, self, strict=True))
         values.update(changes)
-        return type(self)(**values)  # type: ignore[no-any-return]
+        return type(self)(**values)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain Python values (nested records become dicts, arrays lists), e.g. for JSON."""
         return {key: _plain(value) for key, value in zip(self._fields, self, strict=True)}
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and tuple.__eq__(self, other)  # type: ignore[arg-type]
+        return type(self) is type(other) and tuple.__eq__(self, other)
 
     def __ne__(self, other: object) -> bool:
         return not self.__eq__(other)
@@ -101,7 +102,7 @@ class RawPacket(Packet):
     _defaults = (0, 0, b"")
     _index = {"Type": 0, "ReqI": 1, "Data": 2}
 
-    @property  # type: ignore[misc]
+    @property
     def Type(self) -> int:  # type: ignore[override]
         return int(self[0])
 
@@ -261,7 +262,12 @@ def _identity(value: Any) -> Any:
     return value
 
 
+def _maybe(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else convert(value)
+
+
 _PLAIN = FieldCodec(_identity, _identity, _identity)
+_SEQUENCE = FieldCodec(tuple, _maybe(list), _maybe(tuple))
 
 
 def field_codec(subcon: cs.Construct) -> FieldCodec:
@@ -272,7 +278,7 @@ def field_codec(subcon: cs.Construct) -> FieldCodec:
     if isinstance(inner, (cs.Array, cs.GreedyRange)):
         element = unwrap(inner.subcon)
         if not isinstance(element, cs.Struct):
-            return FieldCodec(tuple, list, tuple)
+            return _SEQUENCE
         fixed_count = isinstance(inner, cs.Array) and isinstance(inner.count, int)
         dtype = None if fixed_count else numpy_dtype(element)
         if dtype is not None:
@@ -285,7 +291,7 @@ def _nested_codec(struct: cs.Struct, name: str | None) -> FieldCodec:
     record, conv = record_for(struct, name=name)
     return FieldCodec(
         conv.from_container,
-        lambda r: conv.to_buildable(coerce_record(record, r)),
+        lambda r: None if r is None else conv.to_buildable(coerce_record(record, r)),
         lambda r: coerce_record(record, r),
     )
 
@@ -294,8 +300,8 @@ def _record_tuple_codec(struct: cs.Struct, name: str | None) -> FieldCodec:
     record, conv = record_for(struct, name=name)
     return FieldCodec(
         lambda items: tuple(conv.from_container(i) for i in items),
-        lambda seq: [conv.to_buildable(coerce_record(record, r)) for r in seq],
-        lambda seq: tuple(coerce_record(record, r) for r in seq),
+        lambda seq: None if seq is None else [conv.to_buildable(coerce_record(record, r)) for r in seq],
+        lambda seq: None if seq is None else tuple(coerce_record(record, r) for r in seq),
     )
 
 
@@ -338,12 +344,12 @@ class Converter:
 _RECORDS: dict[int, tuple[type[Record], Converter]] = {}
 
 
-def coerce_record(record: type[Record], value: Any) -> Record:
+def coerce_record(record: type[Record], value: Any) -> Any:
     """Accept a record, a dict of its fields or a plain tuple where a nested record is expected."""
-    if isinstance(value, record):
+    if isinstance(value, record) or value is None:  # None: an absent optional block
         return value
     if isinstance(value, dict):
-        return record(**value)  # type: ignore[no-any-return]
+        return record(**value)
     return record._make(tuple(value))
 
 
@@ -389,7 +395,10 @@ def _rebuild_expression(sc: cs.Construct) -> Callable[[dict[str, Any]], Any]:
 
 def _defaults_for(struct: cs.Struct, conv: Converter) -> tuple[Any, ...]:
     """Field defaults: what an all-zero packet of minimal size parses to."""
-    parsed = struct.parse(bytes(minimal_size(struct)))
+    try:
+        parsed = struct.parse(bytes(minimal_size(struct)))
+    except cs.ConstructError:  # a Const (OutSimPack2's "LFST") does not parse from zeros
+        return tuple(None for _ in conv.parts)
     return tuple(conv.from_container(parsed))
 
 
@@ -397,8 +406,6 @@ def minimal_size(struct: cs.Struct) -> int:
     """Bytes of the fixed part: every count at zero, every run-to-the-end field empty."""
     total = 0
     for sc in struct.subcons:
-        try:
+        with contextlib.suppress(cs.SizeofError):
             total += int(sc.sizeof())
-        except cs.SizeofError:
-            pass
     return total
