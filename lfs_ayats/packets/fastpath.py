@@ -29,14 +29,7 @@ class _Builder:
     def __init__(self) -> None:
         self.fmt: list[str] = []
         self.index = 0
-        self.globals: dict[str, Any] = {
-            "_new": tuple.__new__,
-            "_lfs_str": fields.lfs_str,
-            "_car_str": fields.car_str,
-            # A cache hit is one dict lookup; a miss (or an empty string, which is falsy) decodes.
-            "_text_hit": fields.TEXT_CACHE.get,
-            "_car_hit": fields.CAR_CACHE.get,
-        }
+        self.globals: dict[str, Any] = {"_new": tuple.__new__}
 
     def value(self, letters: str) -> str:
         self.fmt.append(letters)
@@ -75,6 +68,9 @@ class _Builder:
         if order is not None:
             extra = known or {}
             exprs = [by_name.get(name, extra.get(name, "None")) for name in order]
+        if exprs == [f"v[{i}]" for i in range(len(exprs))] and len(exprs) == self.index:
+            # Every value is used as unpacked, in order: hand the tuple over as it is.
+            return f"_new({cname}, v + ({', '.join(tail)},))" if tail else f"_new({cname}, v)"
         exprs.extend(tail)
         comma = "," if len(exprs) == 1 else ""
         return f"_new({cname}, ({', '.join(exprs)}{comma}))"
@@ -86,15 +82,10 @@ class _Builder:
             if (inner.fmtstr[0] not in "<=" and inner.length > 1) or letter not in _FORMAT_LETTERS:
                 raise NotFlat(f"unsupported number format {inner.fmtstr}")
             return self.value(letter)
-        if isinstance(inner, fields.CarName):
-            raw = self.value("4s")
-            return f"(_car_hit({raw}) or _car_str({raw}))"
-        if isinstance(inner, (fields.Text, fields.RawText)):
-            raw = self.value(f"{inner.size}s")
-            return f"(_text_hit({raw}) or _lfs_str({raw}))"
-        if isinstance(inner, fields.IPv4):
-            expr = self.value("4s")
-            return f"'.'.join(map(str, {expr}))"
+        if isinstance(inner, fields.Text):
+            return self.value(f"{inner.size}s")  # records keep text as bytes
+        if isinstance(inner, (fields.CarName, fields.IPv4)):
+            return self.value("4s")
         if isinstance(inner, cs.Bytes) and isinstance(inner.length, int):
             return self.value(f"{inner.length}s")
         if isinstance(inner, cs.Struct):

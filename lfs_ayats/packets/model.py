@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 import construct as cs
 import numpy as np
 
+from .fields import TextField
+
 R = TypeVar("R", bound="Record")
 
 
@@ -60,8 +62,8 @@ class Record(tuple):  # type: ignore[type-arg]
         return type(self)(**values)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain Python values (nested records become dicts, arrays lists), e.g. for JSON."""
-        return {key: _plain(value) for key, value in zip(self._fields, self, strict=True)}
+        """Plain Python values (text decoded, nested records as dicts, arrays as lists), e.g. for JSON."""
+        return {key: _plain(getattr(self, key)) for key in self._fields}
 
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and tuple.__eq__(self, other)
@@ -72,7 +74,7 @@ class Record(tuple):  # type: ignore[type-arg]
     __hash__ = tuple.__hash__
 
     def __repr__(self) -> str:
-        inner = ", ".join(f"{k}={v!r}" for k, v in zip(self._fields, self, strict=True))
+        inner = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._fields)
         return f"{self.name}({inner})"
 
     def __getnewargs__(self) -> tuple[Any, ...]:
@@ -273,6 +275,13 @@ _SEQUENCE = FieldCodec(tuple, _maybe(list), _maybe(tuple))
 def field_codec(subcon: cs.Construct) -> FieldCodec:
     """The FieldCodec for one declared field."""
     inner = unwrap(subcon)
+    if isinstance(inner, TextField):
+        # Construct's path hands over decoded text; the record keeps the field's bytes.
+        return FieldCodec(
+            lambda value: inner.to_bytes(value, None),
+            _identity,
+            lambda value: value if isinstance(value, bytes) else inner.to_bytes(value, None),
+        )
     if isinstance(inner, cs.Struct):
         return _nested_codec(inner, record_name(subcon))
     if isinstance(inner, (cs.Array, cs.GreedyRange)):
@@ -368,8 +377,12 @@ def record_for(struct: cs.Struct, name: str | None = None, base: type[Record] = 
         "_index": {n: i for i, n in enumerate(names)},
         "_struct": struct,
     }
-    for i, (field_name, _sc) in enumerate(fields):
-        namespace[field_name] = property(itemgetter(i))
+    for i, (field_name, sc) in enumerate(fields):
+        inner = unwrap(sc)
+        if isinstance(inner, TextField):
+            namespace[field_name] = property(_text_getter(i, inner))
+        else:
+            namespace[field_name] = property(itemgetter(i))
     namespace.update(attrs or {})
     cls: type[Record] = type(namespace["name"], (base,), namespace)
     conv = Converter(cls, struct)
@@ -381,6 +394,13 @@ def record_for(struct: cs.Struct, name: str | None = None, base: type[Record] = 
     )
     cls._defaults = _defaults_for(struct, conv)
     return cls, conv
+
+
+def _text_getter(index: int, field: TextField) -> Callable[[Record], str]:
+    def getter(record: Record) -> str:
+        return field.text(record[index], record)
+
+    return getter
 
 
 def _rebuild_expression(sc: cs.Construct) -> Callable[[dict[str, Any]], Any]:
