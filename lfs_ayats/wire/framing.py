@@ -1,12 +1,12 @@
 """Sans-IO InSim framing: a TCP byte stream in, whole packets out.
 
-Every InSim packet starts with a Size byte holding its length divided by 4 (InSim 9+), so a frame is
-4 to 1020 bytes. A Size of 0 can never be right: when a corrupt stream shows one, the framer either stops (the default, and what LFS's
-own clients do: close the link) or skips forward to the next offset where a plausible header starts
-(a non-zero Size and a known Type), counting what it threw away. Unknown Types in an intact stream
-pass through: LFS adds packets between versions and the decoder turns them into raw packets.
-The buffer never holds more than one maximal frame plus one read, so it cannot grow without
-bound, and every call makes progress, so it cannot spin.
+Every InSim packet starts with a Size byte holding its length divided by 4 (InSim 9+), so a frame
+is 4 to 1020 bytes. A Size of 0 can never be right: when a corrupt stream shows one, the framer
+either stops (the default, and what LFS's own clients do: close the link) or skips forward to the
+next offset where a plausible header starts (a non-zero Size and a known Type), counting what it
+threw away. Unknown Types in an intact stream pass through: LFS adds packets between versions and
+the decoder turns them into raw packets. The buffer never holds more than one maximal frame plus
+one read, so it cannot grow without bound, and every call makes progress, so it cannot spin.
 """
 
 from __future__ import annotations
