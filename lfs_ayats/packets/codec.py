@@ -9,6 +9,7 @@ packet, the byte offset and the bytes there.
 from __future__ import annotations
 
 import io
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -153,14 +154,15 @@ def decode_slow(frame: bytes | bytearray | memoryview, *, compiled: bool = True)
     stream = io.BytesIO(frame)
     try:
         parsed = (COMPILED if compiled else _FRAME).parse_stream(stream)
-    except cs.ConstructError as exc:
+    except (cs.ConstructError, struct.error) as exc:
+        # The compiled parser reports a short read as struct.error, the interpreted one as StreamError.
         raise PacketError(name, _problem(exc), stream.tell(), frame) from None
     return kind.conv.from_container(parsed.Body)  # type: ignore[return-value]
 
 
-def _problem(exc: cs.ConstructError) -> str:
+def _problem(exc: Exception) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if isinstance(exc, cs.StreamError):
+    if isinstance(exc, (cs.StreamError, struct.error)):
         return f"truncated ({text})"
     return text
 

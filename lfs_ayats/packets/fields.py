@@ -158,8 +158,38 @@ class VarText(TextField):
         raw = _reuse_raw(value, None)
         if raw is not None and len(raw) <= self.limit:
             return raw
-        data = text.encode(str(value), size=self.limit)
-        return data.rstrip(b"\0") + b"\0"
+        data = text.encode(str(value), size=self.limit, codepage=self._page(record))
+        return _terminated(data.rstrip(b"\0"))
+
+
+def _terminated(data: bytes) -> bytes:
+    """Text bytes as they travel: a NUL, then zeros to a multiple of 4.
+
+    Every run-to-the-end text field starts at a multiple of 4 (byte 8 or 12), so this is exactly
+    what the codec's padding would add: a record made from text equals the record decoded from it.
+    """
+    data += b"\0"
+    return data + bytes(-len(data) % 4)
+
+
+class ButtonText(VarText):
+    """IS_BTN text. A leading NUL starts a caption for a text-entry dialog: "\0caption\0text".
+
+    The NULs inside are part of the text, so the field is read up to its last NUL, not its first.
+    """
+
+    def text(self, raw: bytes, record: Any) -> str:
+        body = raw.rstrip(b"\0")
+        if not body.startswith(b"\0"):
+            return lfs_str(raw)
+        parts = body.split(b"\0")
+        return "\0".join(str(lfs_str(part)) for part in parts)
+
+    def to_bytes(self, value: Any, record: Any) -> bytes:
+        if isinstance(value, bytes) or _reuse_raw(value, None) is not None or "\0" not in str(value):
+            return super().to_bytes(value, record)
+        data = b"\0".join(text.encode(part) for part in str(value).split("\0"))
+        return _terminated(data[: self.limit - 1])
 
 
 class CarName(TextField):

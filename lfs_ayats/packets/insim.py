@@ -16,6 +16,7 @@ from .fields import (
     CarContact,
     CarContOBJ,
     CarName,
+    ButtonText,
     CompCar,
     IPv4,
     NodeLap,
@@ -44,7 +45,7 @@ IS_ISI = cs.Struct(
     "UDPPort" / u16,  # port for UDP replies from LFS (0 to 65535)
     "Flags" / u16,  # ISF_* bit flags for options
     "InSimVer" / u8,  # the InSim version used by the program (10)
-    "Prefix" / Text(1),  # special host message prefix character
+    "Prefix" / RawText(1),  # special host message prefix character (one byte, no terminator)
     "Interval" / u16,  # time in ms between NLP or MCI (0 = none)
     "Admin" / Text(16),  # admin password (if set in LFS)
     "IName" / Text(16),  # a short name for the program
@@ -352,7 +353,7 @@ IS_CON = cs.Struct(
     "ReqI" / u8,
     Pad(1),  # Zero
     "SpClose" / u16,  # low 12 bits: closing speed (10 = 1 m/s)
-    "SpW" / u16,
+    Pad(2),  # SpW
     "Time" / u32,  # time stamp (ms)
     "A" / CarContact,
     "B" / CarContact,
@@ -362,7 +363,7 @@ IS_OBH = cs.Struct(
     "ReqI" / u8,
     "PLID" / u8,
     "SpClose" / u16,  # low 12 bits: closing speed (10 = 1 m/s)
-    "SpW" / u16,
+    Pad(2),  # SpW
     "Time" / u32,  # time stamp (ms)
     "C" / CarContOBJ,
     "X" / s16,  # as in ObjectInfo
@@ -378,7 +379,7 @@ IS_HLV = cs.Struct(
     "PLID" / u8,
     "HLVC" / u8,  # 0 = ground / 1 = wall / 4 = speeding / 5 = out of bounds
     Pad(1),  # Sp1
-    "SpW" / u16,
+    Pad(2),  # SpW
     "Time" / u32,  # time stamp (ms)
     "C" / CarContOBJ,
 )
@@ -700,7 +701,7 @@ IS_BTN = cs.Struct(
     "T" / u8,  # top: 0 - 200
     "W" / u8,  # width: 0 - 200
     "H" / u8,  # height: 0 - 200
-    "Text" / VarText(240),  # 0 to 240 characters of text
+    "Text" / ButtonText(240),  # 0 to 240 characters of text ("\0caption\0text" for a caption)
 )
 
 IS_BTC = cs.Struct(

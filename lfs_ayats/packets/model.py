@@ -11,6 +11,7 @@ in one call and later layers can convert units column-wise.
 from __future__ import annotations
 
 import contextlib
+from types import SimpleNamespace
 from collections.abc import Callable, Iterator, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
@@ -251,13 +252,14 @@ def record_name(subcon: cs.Construct) -> str | None:
 class FieldCodec:
     """How one field's value moves between Construct, the record, and what a user may pass in."""
 
-    __slots__ = ("from_parsed", "normalise", "to_buildable")
+    __slots__ = ("from_parsed", "needs_context", "normalise", "to_buildable")
 
     def __init__(self, from_parsed: Callable[[Any], Any], to_buildable: Callable[[Any], Any],
-                 normalise: Callable[[Any], Any]) -> None:
+                 normalise: Callable[..., Any], needs_context: bool = False) -> None:
         self.from_parsed = from_parsed
         self.to_buildable = to_buildable
         self.normalise = normalise
+        self.needs_context = needs_context
 
 
 def _identity(value: Any) -> Any:
@@ -280,7 +282,8 @@ def field_codec(subcon: cs.Construct) -> FieldCodec:
         return FieldCodec(
             lambda value: inner.to_bytes(value, None),
             _identity,
-            lambda value: value if isinstance(value, bytes) else inner.to_bytes(value, None),
+            lambda value, context=None: value if isinstance(value, bytes) else inner.to_bytes(value, context),
+            needs_context=True,
         )
     if isinstance(inner, cs.Struct):
         return _nested_codec(inner, record_name(subcon))
@@ -345,9 +348,16 @@ class Converter:
         return {name: codec.to_buildable(value) for (name, codec), value in zip(self.parts, record, strict=True)}
 
     def normalise(self, values: list[Any]) -> None:
-        """In place: nested dicts or tuples a caller passed become the canonical records/arrays."""
+        """In place: text, nested dicts or tuples a caller passed become bytes, records and arrays."""
+        context = None
         for i in self.needs_normalising:
-            values[i] = self.parts[i][1].normalise(values[i])
+            codec = self.parts[i][1]
+            if codec.needs_context:
+                # Text whose code page depends on another field (IS_MSO's MSOData).
+                context = context or SimpleNamespace(**dict(zip(self.record._fields, values, strict=True)))
+                values[i] = codec.normalise(values[i], context)
+            else:
+                values[i] = codec.normalise(values[i])
 
 
 _RECORDS: dict[int, tuple[type[Record], Converter]] = {}

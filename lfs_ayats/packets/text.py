@@ -193,7 +193,7 @@ _SEARCH_ORDER = "LETBCGJHSK"
 _Token: TypeAlias = tuple[bytes, Mapping[str, bytes] | None]
 
 
-def encode(text: str, size: int | None = None) -> bytes:
+def encode(text: str, size: int | None = None, codepage: str = "L") -> bytes:
     """Encode ``str`` with LFS markup to LFS bytes, inserting code-page switches.
 
     Pages are chosen to keep the result short (which also means staying in
@@ -202,13 +202,15 @@ def encode(text: str, size: int | None = None) -> bytes:
     (``^^``): switches are the encoder's business. With ``size``, the result
     is NUL-padded to exactly ``size`` bytes, keeping at least one NUL and
     never splitting a character or escape. Without it, no NUL is added.
+    ``codepage`` is the page the receiver starts in (IS_MSO's MSOData), as
+    for ``decode``.
     """
     if size is not None and size < 1:
         raise ValueError("size must leave room for a NUL terminator")
     if text.isascii() and "^" not in text and "\0" not in text:
         data = text.encode("ascii")
         return data if size is None else data[: size - 1].ljust(size, b"\0")
-    chunks = _encode_chunks(text)
+    chunks = _encode_chunks(text, codepage)
     if size is None:
         return b"".join(chunks)
     out = bytearray()
@@ -219,16 +221,16 @@ def encode(text: str, size: int | None = None) -> bytes:
     return bytes(out.ljust(size, b"\0"))
 
 
-def _encode_chunks(text: str) -> list[bytes]:
+def _encode_chunks(text: str, start: str = "L") -> list[bytes]:
     """Encode ``text`` as a list of pieces that must not be split."""
     tokens = list(_tokens(text))
     chunks: list[bytes] = []
-    current = "L"
-    for (data, options), page in zip(tokens, _choose_pages(tokens), strict=True):
+    current = start
+    for (data, options), page in zip(tokens, _choose_pages(tokens, start), strict=True):
         if options is None:
             chunks.append(data)
             if data == b"^8":
-                current = "L"
+                current = start
             continue
         # The switch goes before a lone caret so the decoder never sees "^^X".
         switch = b"" if page == current else b"^" + page.encode("ascii")
@@ -264,7 +266,7 @@ def _tokens(text: str) -> Iterator[_Token]:
             i += 1
 
 
-def _choose_pages(tokens: list[_Token]) -> list[str]:
+def _choose_pages(tokens: list[_Token], start: str = "L") -> list[str]:
     """Pick a page per token so that the encoded bytes are as few as possible.
 
     A Viterbi pass over the ten pages: a switch costs two bytes, so staying
@@ -272,7 +274,7 @@ def _choose_pages(tokens: list[_Token]) -> list[str]:
     """
     never = 1 << 30
     cost = dict.fromkeys(_SEARCH_ORDER, never)
-    cost["L"] = 0
+    cost[start] = 0
     backs: list[dict[str, str] | None] = []
     for data, options in tokens:
         best = min(_SEARCH_ORDER, key=cost.__getitem__)
@@ -280,8 +282,8 @@ def _choose_pages(tokens: list[_Token]) -> list[str]:
             # Fixed bytes cost the same in every page; only ^8 changes state.
             if data == b"^8":
                 cost = dict.fromkeys(_SEARCH_ORDER, never)
-                cost["L"] = 0
-                backs.append({"L": best})
+                cost[start] = 0
+                backs.append({start: best})
             else:
                 backs.append(None)
             continue
