@@ -51,7 +51,7 @@ def test_bad_files_give_one_line_naming_file_and_key(tmp_path: Path, text: str, 
 
 
 def test_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="environment variable LFS_AYATS_UI_REFRESH_HZ: ui.refresh_hz"):
+    with pytest.raises(ConfigError, match=r"environment variable LFS_AYATS_UI_REFRESH_HZ: ui\.refresh_hz"):
         config.load(tmp_path / "absent.yaml", environ={"LFS_AYATS_UI_REFRESH_HZ": "100"})
 
 

@@ -180,15 +180,15 @@ def encode(packet: Record) -> bytes:
         raise TypeError(f"not an InSim packet: {packet!r}")
     arrays = _ARRAYS.get(ptype)
     if arrays is not None and isinstance(packet[2], RecordArray):
-        # The cars are already in wire layout: no per-car work at all.
+        # Column copies into a zeroed array: no per-car Python work, and spare bytes go out as 0
+        # even when the cars are a view of received bytes.
         cars = packet[2].array
-        if cars.dtype != arrays.dtype:
-            wire = np.zeros(len(cars), dtype=arrays.dtype)
-            for field in arrays.dtype.names or ():
-                wire[field] = cars[field]
-            cars = wire
-        data = cars.tobytes()
-        return _frame(kind.name, ptype, bytes([packet[0], len(packet[2])]) + data)
+        wire = np.zeros(len(cars), dtype=arrays.dtype)
+        for field in arrays.dtype.names or ():
+            wire[field] = cars[field]
+        if not 0 <= packet[0] <= 255 or len(cars) > 255:
+            raise PacketError(kind.name, f"cannot encode: ReqI {packet[0]} or {len(cars)} records out of range", 0, b"")
+        return _frame(kind.name, ptype, bytes([packet[0], len(cars)]) + wire.tobytes())
     try:
         body = kind.struct.build(kind.conv.to_buildable(packet))
     except (cs.ConstructError, ValueError, TypeError, OverflowError) as exc:
@@ -269,7 +269,7 @@ def decode_outsim(data: bytes | bytearray | memoryview, opts: int | None = None)
                               "set outsim.opts to the value in cfg.txt", 0, data)
         opts = guessed
     try:
-        expected = os_.outsim2_struct(opts).sizeof()
+        expected = os_.outsim2_size(opts)
     except ValueError as exc:
         raise PacketError("OutSim2", str(exc), 0, data) from None
     if n != expected:

@@ -41,7 +41,8 @@ class _Builder:
         self.fmt.append(f"{sc.sizeof()}x")
 
     def ordered_record(self, struct_: cs.Struct, tail: tuple[str, ...] = (),
-                       order: tuple[str, ...] | None = None, known: dict[str, str] | None = None) -> str:
+                       order: tuple[str, ...] | None = None, known: dict[str, str] | None = None,
+                       top: bool = False) -> str:
         """Walk a Struct in wire order; return the expression that makes its record.
 
         `tail` adds expressions after the declared fields (an optional trailing ID the caller knows).
@@ -68,7 +69,7 @@ class _Builder:
         if order is not None:
             extra = known or {}
             exprs = [by_name.get(name, extra.get(name, "None")) for name in order]
-        if exprs == [f"v[{i}]" for i in range(len(exprs))] and len(exprs) == self.index:
+        if top and exprs == [f"v[{i}]" for i in range(len(exprs))] and len(exprs) == self.index:
             # Every value is used as unpacked, in order: hand the tuple over as it is.
             return f"_new({cname}, v + ({', '.join(tail)},))" if tail else f"_new({cname}, v)"
         exprs.extend(tail)
@@ -105,7 +106,7 @@ def flat_decoder(struct_: cs.Struct, record: type[Record] | None = None, tail: t
     packet's name and Type); `tail`, `order` and `known` are passed to `ordered_record`.
     """
     builder = _Builder()
-    body = builder.ordered_record(struct_, tail, order, known)
+    body = builder.ordered_record(struct_, tail, order, known, top=True)
     if record is not None:
         name = f"_TOP{id(record)}"
         builder.globals[name] = record

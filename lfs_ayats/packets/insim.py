@@ -13,10 +13,10 @@ from construct import this
 
 from .constants import ISP
 from .fields import (
+    ButtonText,
     CarContact,
     CarContOBJ,
     CarName,
-    ButtonText,
     CompCar,
     IPv4,
     NodeLap,

@@ -11,9 +11,9 @@ in one call and later layers can convert units column-wise.
 from __future__ import annotations
 
 import contextlib
-from types import SimpleNamespace
 from collections.abc import Callable, Iterator, Sequence
 from operator import itemgetter
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 import construct as cs
@@ -128,7 +128,10 @@ class RecordArray(Sequence[R], Generic[R]):
         items = [tuple(row[name] for name in record._fields) if isinstance(row, dict) else tuple(row) for row in rows]
         array = np.zeros(len(items), dtype=dtype)  # zeros: spare bytes between fields go out as 0
         if items:
-            array[:] = items
+            try:
+                array[:] = items
+            except (OverflowError, TypeError, ValueError) as exc:
+                raise ValueError(f"{record.name}: a value does not fit its field ({exc})") from None
         return cls(record, array)
 
     def __len__(self) -> int:
@@ -282,7 +285,7 @@ def field_codec(subcon: cs.Construct) -> FieldCodec:
         return FieldCodec(
             lambda value: inner.to_bytes(value, None),
             _identity,
-            lambda value, context=None: value if isinstance(value, bytes) else inner.to_bytes(value, context),
+            lambda value, context=None: inner.to_bytes(value, context),
             needs_context=True,
         )
     if isinstance(inner, cs.Struct):

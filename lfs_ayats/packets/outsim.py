@@ -86,6 +86,12 @@ def outsim2_struct(opts: int) -> cs.Struct:
     return cs.Struct(*(name / decl for bit, name, decl in BLOCKS if opts & bit))
 
 
+@lru_cache(maxsize=512)
+def outsim2_size(opts: int) -> int:
+    """Bytes of an OutSimPack2 datagram for these Opts (cached: sizeof() walks the whole Struct)."""
+    return int(outsim2_struct(opts).sizeof())
+
+
 @lru_cache(maxsize=1)
 def opts_by_size() -> dict[int, int]:
     """Datagram size -> Opts for the sizes only one Opts value (with the LFST header) produces.

@@ -109,5 +109,6 @@ class Framer:
     def reset(self) -> None:
         """Forget buffered bytes (after a reconnect the stream starts afresh)."""
         self._buf.clear()
+        self._offset = 0
         self._failed = None
         self._hunting = False
