@@ -101,6 +101,61 @@ def config_init(
     typer.echo(f"wrote {target}")
 
 
+def _address(value: str | None, option: str) -> tuple[str, int] | None:
+    """HOST:PORT (or just PORT, meaning 127.0.0.1) -> a UDP address."""
+    if not value:
+        return None
+    host, _, port = value.rpartition(":")
+    try:
+        number = int(port)
+    except ValueError:
+        fail(f"{option} {value!r}: expected HOST:PORT, e.g. 127.0.0.1:30000")
+    if not 0 < number < 65536:
+        fail(f"{option} {value!r}: the port must be 1 to 65535")
+    return (host or "127.0.0.1", number)
+
+
+@app.command("sim")
+def sim_command(
+    port: Annotated[int, typer.Option(help="InSim TCP port to listen on (0 = any free port).")] = 29999,
+    cars: Annotated[int, typer.Option(min=1, max=48, help="Cars in the field.")] = 12,
+    track: Annotated[str, typer.Option(help="Track code (see --list-tracks).")] = "GM1",
+    mode: Annotated[str, typer.Option(help="race, qualify or practice.")] = "race",
+    laps: Annotated[int, typer.Option(min=1, help="Race distance in laps.")] = 5,
+    minutes: Annotated[float | None, typer.Option(help="Qualifying/practice length in minutes.")] = None,
+    car: Annotated[str, typer.Option(help="Car code for the whole field (XFG, XRT, FXR, FBM, MRT).")] = "XFG",
+    seed: Annotated[int, typer.Option(help="Same seed, same session.")] = 0,
+    speed: Annotated[float, typer.Option(help="Times real time (0 = as fast as possible).")] = 1.0,
+    outgauge: Annotated[str | None, typer.Option(help="Send OutGauge to HOST:PORT.")] = None,
+    outsim: Annotated[str | None, typer.Option(help="Send OutSim (OutSimPack2, Opts 1ff) to HOST:PORT.")] = None,
+    hz: Annotated[float, typer.Option(min=1, max=100, help="OutGauge/OutSim updates per second.")] = 60.0,
+    admin: Annotated[str, typer.Option(help="Admin password InSim programs must give.")] = "",
+    truth: Annotated[Path | None, typer.Option(help="Write the ground truth (laps, incidents, pits) as JSON.")] = None,
+    list_tracks: Annotated[bool, typer.Option("--list-tracks", help="List the tracks and exit.")] = False,
+) -> None:
+    """Run the built-in LFS simulator headless: an InSim host on loopback with OutGauge and OutSim."""
+    import asyncio
+    import logging
+
+    from .sim.run import SimOptions, describe_tracks, run_simulator
+
+    if list_tracks:
+        typer.echo(describe_tracks())
+        return
+    logging.basicConfig(level=logging.WARNING, format="lfs-ayats sim: %(message)s")
+    options = SimOptions(
+        port=port, cars=cars, track=track, mode=mode, laps=laps, minutes=minutes, car=car, seed=seed,
+        speed=speed, outgauge=_address(outgauge, "--outgauge"), outsim=_address(outsim, "--outsim"), hz=hz,
+        admin=admin, truth=truth,
+    )
+    try:
+        asyncio.run(run_simulator(options, echo=typer.echo))
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+    except (ValueError, KeyError, OSError) as exc:
+        fail(str(exc).strip("'\""))
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

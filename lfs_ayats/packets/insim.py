@@ -169,25 +169,18 @@ IS_NPL = cs.Struct(
     "Fuel" / u8,  # /showfuel yes: fuel percent / no: 255
 )
 
-IS_PLP = cs.Struct(
-    "ReqI" / u8,
-    "PLID" / u8,  # player's unique id
-)
+def _player_only() -> cs.Struct:
+    """The 4-byte packets that only name a player: IS_PLP, IS_PLL, IS_CRS, IS_AXO."""
+    return cs.Struct(
+        "ReqI" / u8,
+        "PLID" / u8,  # player's unique id
+    )
 
-IS_PLL = cs.Struct(
-    "ReqI" / u8,
-    "PLID" / u8,  # player's unique id
-)
 
-IS_CRS = cs.Struct(
-    "ReqI" / u8,
-    "PLID" / u8,  # player's unique id
-)
-
-IS_AXO = cs.Struct(
-    "ReqI" / u8,
-    "PLID" / u8,  # player's unique id
-)
+IS_PLP = _player_only()  # PLayer Pits (go to settings - stays in player list)
+IS_PLL = _player_only()  # PLayer Leave race (spectate - removed from player list)
+IS_CRS = _player_only()  # Car ReSet
+IS_AXO = _player_only()  # AutoX Object hit
 
 IS_TOC = cs.Struct(
     "ReqI" / u8,

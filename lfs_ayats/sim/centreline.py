@@ -95,7 +95,7 @@ def _integrate(
     lengths = _piece_lengths(pieces, flex_lengths)
     total = float(sum(lengths))
     ds = total / n_fine
-    edges = np.arange(n_fine + 1) * ds
+    edges = np.arange(n_fine + 1, dtype=np.float64) * ds
     turned = _turning_function(pieces, lengths, edges)
     # Cell averages keep the total turning exact, whatever the grid.
     kappa_raw = np.diff(turned) / ds
@@ -117,6 +117,23 @@ def _closure_error(
     return np.array([x[-1] + math.cos(mid) * ds, y[-1] + math.sin(mid) * ds])
 
 
+def _close(pieces: list[Piece], flex: FloatArray, n_fine: int, smoothing_m: float, theta0: float) -> FloatArray:
+    """Newton's method on the two flexible straights until the end meets the start."""
+    for _ in range(30):
+        err = _closure_error(pieces, (flex[0], flex[1]), n_fine, smoothing_m, theta0)
+        if float(np.hypot(*err)) < 1e-9:
+            return flex
+        jac = np.empty((2, 2))
+        for j in range(2):
+            bumped = flex.copy()
+            bumped[j] += 1e-3
+            jac[:, j] = (_closure_error(pieces, (bumped[0], bumped[1]), n_fine, smoothing_m, theta0) - err) / 1e-3
+        flex = flex - np.linalg.solve(jac, err)
+        if np.any(flex <= 0.0):
+            raise ValueError(f"layout cannot close: flexible straights became {flex.tolist()}")
+    raise ValueError("layout did not close")
+
+
 def build_centre_line(
     pieces: list[Piece],
     *,
@@ -135,23 +152,15 @@ def build_centre_line(
     if len(flex_init) != 2:
         raise ValueError("exactly two straights must be marked flex=True")
     flex = np.array(flex_init, dtype=float)
-    n_grid = round(sum(_piece_lengths(pieces, (flex[0], flex[1]))))
-    n_fine = 4 * n_grid
     theta0 = heading0_rad + math.pi / 2.0
-    for _ in range(30):
-        err = _closure_error(pieces, (flex[0], flex[1]), n_fine, smoothing_m, theta0)
-        if float(np.hypot(*err)) < 1e-9:
+    n_fine = 4 * round(sum(_piece_lengths(pieces, (flex[0], flex[1]))))
+    # Closing the loop changes its length; solve again until the grid is ≈1 m.
+    for _ in range(5):
+        flex = _close(pieces, flex, n_fine, smoothing_m, theta0)
+        wanted = 4 * round(sum(_piece_lengths(pieces, (flex[0], flex[1]))))
+        if wanted == n_fine:
             break
-        jac = np.empty((2, 2))
-        for j in range(2):
-            bumped = flex.copy()
-            bumped[j] += 1e-3
-            jac[:, j] = (_closure_error(pieces, (bumped[0], bumped[1]), n_fine, smoothing_m, theta0) - err) / 1e-3
-        flex = flex - np.linalg.solve(jac, err)
-        if np.any(flex <= 0.0):
-            raise ValueError(f"layout cannot close: flexible straights became {flex.tolist()}")
-    else:
-        raise ValueError("layout did not close")
+        n_fine = wanted
     x, y, theta, kappa, ds = _integrate(pieces, (flex[0], flex[1]), n_fine, smoothing_m, theta0)
     return CentreLine(
         step_m=4.0 * ds,

@@ -56,7 +56,7 @@ class OffsetPath:
 def offset_path(kappa: FloatArray, offset: FloatArray, step: float, kappa_slope: FloatArray) -> OffsetPath:
     """Curvature, stretch and direction of the curve ``C(s) + n(s)·N(s)`` (non-periodic arrays).
 
-    With u = 1 − κn: P' = u·T + n'·N and P'' = (u' − κn')·T + (κu + n'')·N.
+    With u = 1 - κn: P' = u·T + n'·N and P'' = (u' - κn')·T + (κu + n'')·N.
     """
     dn = np.gradient(offset, step)
     ddn = np.gradient(dn, step)
@@ -64,9 +64,7 @@ def offset_path(kappa: FloatArray, offset: FloatArray, step: float, kappa_slope:
     du = -kappa_slope * offset - kappa * dn
     speed_sq = u * u + dn * dn
     curvature = (u * (kappa * u + ddn) - dn * (du - kappa * dn)) / speed_sq**1.5
-    return OffsetPath(
-        curvature=curvature, stretch=np.sqrt(speed_sq), direction_offset=np.arctan2(dn, u)
-    )
+    return OffsetPath(curvature=curvature, stretch=np.sqrt(speed_sq), direction_offset=np.arctan2(dn, u))
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,6 +164,8 @@ class Track:
     heading: FloatArray
     """LFS heading of the centre line (unwrapped), rad."""
     curvature: FloatArray
+    grade: FloatArray
+    """dz/ds of the centre line."""
     width: FloatArray
     racing_line_offset: FloatArray
     racing_line: OffsetPath
@@ -180,6 +180,9 @@ class Track:
     total_turn_rad: float
     finish_distance: float = 0.0
 
+    def __repr__(self) -> str:
+        return f"Track({self.code!r}, {self.name!r}, {self.length_m:.1f} m)"
+
     @property
     def length_m(self) -> float:
         return self.step_m * len(self.x)
@@ -187,17 +190,12 @@ class Track:
     @property
     def distance(self) -> FloatArray:
         """Lap distance of each grid point."""
-        out: FloatArray = np.arange(len(self.x)) * self.step_m
+        out: FloatArray = np.arange(len(self.x), dtype=np.float64) * self.step_m
         return out
 
     @property
     def finish_node(self) -> int:
         return self.nodes.finish_node
-
-    @property
-    def grade(self) -> FloatArray:
-        """dz/ds of the centre line."""
-        return periodic_gradient(self.z, self.step_m)
 
     # -- interpolation on the periodic grid -------------------------------------------------
 
@@ -216,8 +214,14 @@ class Track:
         return out
 
     def heading_at(self, distance: ArrayLike) -> FloatArray:
+        """LFS heading of the centre line (unwrapped, interpolated)."""
         i, frac = self._locate(distance)
-        nxt = np.where(i + 1 < len(self.heading), self.heading[(i + 1) % len(self.heading)], self.heading[0] + self.total_turn_rad)
+        return self._heading(i, frac)
+
+    def _heading(self, i: IntArray, frac: FloatArray) -> FloatArray:
+        g = len(self.heading)
+        # The last segment closes the loop: the heading there continues past a full turn.
+        nxt = np.where(i + 1 < g, self.heading[(i + 1) % g], self.heading[0] + self.total_turn_rad)
         out: FloatArray = self.heading[i] * (1.0 - frac) + nxt * frac
         return out
 
@@ -230,21 +234,37 @@ class Track:
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]: ...
 
     def point_at(self, distance: ArrayLike, lateral_offset: ArrayLike = 0.0) -> tuple[object, object, object, object]:
-        """World position (x, y, z) and heading (LFS convention, wrapped to (−π, π]).
+        """World position (x, y, z) and heading (LFS convention, wrapped to (-π, π]).
 
         Works on scalars and on numpy arrays; ``lateral_offset`` is positive to the left.
         """
         scalar = np.ndim(distance) == 0 and np.ndim(lateral_offset) == 0
-        heading = self.heading_at(distance)
+        i, frac = self._locate(distance)
+        j = (i + 1) % len(self.x)
+        heading = self._heading(i, frac)
         n = np.asarray(lateral_offset, dtype=float)
-        # The left normal of a heading h (direction (−sin h, cos h)) is (−cos h, −sin h).
-        x = self.sample(self.x, distance) - n * np.cos(heading)
-        y = self.sample(self.y, distance) - n * np.sin(heading)
-        z = self.sample(self.z, distance)
+        # The left normal of a heading h (direction (-sin h, cos h)) is (-cos h, -sin h).
+        x = self.x[i] + (self.x[j] - self.x[i]) * frac - n * np.cos(heading)
+        y = self.y[i] + (self.y[j] - self.y[i]) * frac - n * np.sin(heading)
+        z = self.z[i] + (self.z[j] - self.z[i]) * frac + 0.0 * n
         wrapped = (heading + math.pi) % (2.0 * math.pi) - math.pi
         if scalar:
             return float(x), float(y), float(z), float(wrapped)
-        return x, y, z + 0.0 * n, wrapped
+        return x, y, z, wrapped
+
+    def frame_at(self, distance: FloatArray, lateral_offset: FloatArray) -> tuple[FloatArray, ...]:
+        """x, y, z, heading (wrapped), grade and width at once, for many points (one lookup)."""
+        i, frac = self._locate(distance)
+        j = (i + 1) % len(self.x)
+        heading = self._heading(i, frac)
+        n = lateral_offset
+        x = self.x[i] + (self.x[j] - self.x[i]) * frac - n * np.cos(heading)
+        y = self.y[i] + (self.y[j] - self.y[i]) * frac - n * np.sin(heading)
+        z = self.z[i] + (self.z[j] - self.z[i]) * frac
+        grade = self.grade[i] + (self.grade[j] - self.grade[i]) * frac
+        width = self.width[i] + (self.width[j] - self.width[i]) * frac
+        wrapped = (heading + math.pi) % (2.0 * math.pi) - math.pi
+        return x, y, z, wrapped, grade, width
 
     def node_at(self, distance: ArrayLike) -> IntArray | int:
         """Index of the path node whose span contains the lap distance."""
@@ -265,7 +285,7 @@ class Track:
         py = np.atleast_1d(np.asarray(y, dtype=float))
         out = np.empty(len(px))
         g = len(self.x)
-        window = int(math.ceil(2.5 * self.nodes.spacing_m / self.step_m))
+        window = math.ceil(2.5 * self.nodes.spacing_m / self.step_m)
         offsets = np.arange(-window, window + 1)
         for lo in range(0, len(px), 1024):
             qx = px[lo : lo + 1024, None]
@@ -298,7 +318,7 @@ def _build_nodes(line: CentreLine, z: FloatArray, width: FloatArray, finish_frac
     spacing = length / n_nodes
     finish_node = round(finish_fraction * n_nodes) % n_nodes
     k = np.arange(n_nodes)
-    distance = ((k - finish_node) % n_nodes) * spacing
+    distance = (((k - finish_node) % n_nodes) * spacing).astype(np.float64)
     u = distance / line.step_m
     i = np.floor(u).astype(np.int64) % len(line.x)
     j = (i + 1) % len(line.x)
@@ -337,7 +357,9 @@ def build_track(layout: Layout) -> Track:
     for amplitude, harmonic, phase in layout.elevation:
         z += amplitude * np.sin(2.0 * math.pi * harmonic * s / length + phase)
     width = np.full(g, layout.width_m)
-    racing = _racing_line(line.curvature, line.step_m, layout.line_cutoff_m, 0.5 * layout.width_m - layout.line_margin_m)
+    racing = _racing_line(
+        line.curvature, line.step_m, layout.line_cutoff_m, 0.5 * layout.width_m - layout.line_margin_m
+    )
     kappa_slope = periodic_gradient(line.curvature, line.step_m)
     racing_path = _periodic_offset_path(line.curvature, racing, line.step_m, kappa_slope)
     nodes = _build_nodes(line, z, width, layout.finish_node_fraction)
@@ -369,6 +391,7 @@ def build_track(layout: Layout) -> Track:
         z=z,
         heading=line.theta - math.pi / 2.0,
         curvature=line.curvature,
+        grade=periodic_gradient(z, line.step_m),
         width=width,
         racing_line_offset=racing,
         racing_line=racing_path,
@@ -408,17 +431,27 @@ def _periodic_offset_path(kappa: FloatArray, offset: FloatArray, step: float, ka
 
 
 def _factory(code: str) -> Callable[[], Track]:
-    return lambda: get_track(code)
+    def make() -> Track:
+        return get_track(code)
+
+    return make
 
 
-@cache
 def get_track(code: str) -> Track:
-    """The track with this code (built once, then shared; tracks are immutable)."""
+    """The track with this code (built once, then shared; tracks are immutable).
+
+    Raises ``KeyError`` naming the known codes.
+    """
     key = code.upper()
     if key not in LAYOUTS:
         known = ", ".join(sorted(LAYOUTS))
         raise KeyError(f"unknown track code {code!r}; known codes: {known}")
-    return build_track(LAYOUTS[key])
+    return _built(key)
+
+
+@cache
+def _built(code: str) -> Track:
+    return build_track(LAYOUTS[code])
 
 
 TRACKS: dict[str, Callable[[], Track]] = {code: _factory(code) for code in LAYOUTS}
