@@ -445,7 +445,7 @@ class Field:
                 "split_nodes": list(t.split_nodes),
             },
             "mode": self.mode.value,
-            "laps": self.laps,
+            "race_laps": self.laps,
             "minutes": self.minutes,
             "seed": self.seed,
         }

@@ -93,8 +93,27 @@ async def run_simulator(options: SimOptions, echo: Callable[[str], None] = print
     with contextlib.suppress(asyncio.CancelledError):
         await runner
     await host.stop()
+    for line in summary(sim):
+        echo(line)
     if options.truth is not None:
         path = sim.write_truth(options.truth)
         echo(f"ground truth written to {path}")
     echo("session over" if sim.finished else f"stopped at {host.now_ms / 1000:.1f} s")
     return host
+
+
+def lap_time(ms: int) -> str:
+    return f"{ms // 60000}:{ms % 60000 / 1000:06.3f}" if ms else "-"
+
+
+def summary(sim: Field) -> list[str]:
+    """The classification so far: position, driver, car, laps, total time, best lap."""
+    truth = sim.truth()
+    names = {p["plid"]: (p["name"], p["car"]) for p in truth["players"]}
+    lines = []
+    for row in truth["results"][:48]:
+        name, car = names.get(row["plid"], ("?", "?"))
+        status = "" if row.get("finished") else (" (retired)" if row.get("retired") else " (running)")
+        lines.append(f"{row['position']:>3}. {name:<22} {car:<4} {row['laps_done']:>3} laps "
+                     f"{lap_time(row['total_time_ms']):>10}  best {lap_time(row['best_lap_ms'])}{status}")
+    return lines
