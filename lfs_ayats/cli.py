@@ -156,6 +156,67 @@ def sim_command(
         fail(str(exc).strip("'\""))
 
 
+@app.command("record")
+def record_command(
+    file: Annotated[Path, typer.Argument(help="The capture file to write (.lfscap).")],
+    host: Annotated[str | None, typer.Option(help="LFS host [config insim.host].")] = None,
+    port: Annotated[int | None, typer.Option(help="LFS InSim port [config insim.port].")] = None,
+    password_env: Annotated[str | None, typer.Option(
+        help="Environment variable holding the admin password [default LFS_AYATS_INSIM_PASSWORD].")] = None,
+    outgauge_port: Annotated[int | None, typer.Option(help="UDP port for OutGauge, 0 = off [config].")] = None,
+    outsim_port: Annotated[int | None, typer.Option(help="UDP port for OutSim, 0 = off [config].")] = None,
+    interval: Annotated[int | None, typer.Option(help="ms between position updates [config].")] = None,
+    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
+    status_every: Annotated[float, typer.Option(help="Seconds between status lines.")] = 5.0,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Record everything LFS sends (InSim, OutGauge, OutSim) into a capture file, headless."""
+    import asyncio
+    import os
+
+    from .wire.capture import CaptureError
+    from .wire.record_cli import record
+
+    settings = load_settings(overrides={
+        "insim.host": host, "insim.port": port, "outgauge.port": outgauge_port, "outsim.port": outsim_port,
+        "insim.interval_ms": interval,
+    })
+    password = settings["insim.password"]
+    if password_env:
+        if password_env not in os.environ:
+            fail(f"--password-env {password_env}: that environment variable is not set")
+        password = os.environ[password_env]
+    try:
+        asyncio.run(record(file, settings, password, duration, status_every, force, echo=typer.echo))
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+    except CaptureError as exc:
+        fail(str(exc), "add --force to overwrite it" if "exists" in str(exc) else None)
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+
+
+@app.command("dump")
+def dump_command(
+    file: Annotated[Path, typer.Argument(help="A capture file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    packet_type: Annotated[list[str] | None, typer.Option("--type", help="Only these packets (repeatable), "
+                                                          "e.g. IS_LAP, OutGauge, marker.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many lines.")] = None,
+    outsim_opts: Annotated[int | None, typer.Option(help="OutSim Opts if not recognised from the size.")] = None,
+) -> None:
+    """Print the decoded packets of a capture, one per line."""
+    from .wire.capture import CaptureError
+    from .wire.dump import dump
+
+    try:
+        dump(file, as_json=as_json, types=packet_type, limit=limit, outsim_opts=outsim_opts, echo=typer.echo)
+    except CaptureError as exc:
+        fail(str(exc))
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (`| head`): not an error
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
