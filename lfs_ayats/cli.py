@@ -166,6 +166,8 @@ def record_command(
     outgauge_port: Annotated[int | None, typer.Option(help="UDP port for OutGauge, 0 = off [config].")] = None,
     outsim_port: Annotated[int | None, typer.Option(help="UDP port for OutSim, 0 = off [config].")] = None,
     interval: Annotated[int | None, typer.Option(help="ms between position updates [config].")] = None,
+    udp_port: Annotated[int | None, typer.Option(help="Receive positions (IS_MCI) by UDP on this port [config].")]
+    = None,
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
     status_every: Annotated[float, typer.Option(help="Seconds between status lines.")] = 5.0,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
@@ -179,7 +181,7 @@ def record_command(
 
     settings = load_settings(overrides={
         "insim.host": host, "insim.port": port, "outgauge.port": outgauge_port, "outsim.port": outsim_port,
-        "insim.interval_ms": interval,
+        "insim.interval_ms": interval, "insim.udp_port": udp_port,
     })
     password = settings["insim.password"]
     if password_env:

@@ -36,6 +36,9 @@ ISI_TIMEOUT_MS = 10_000  # a connection that never sends IS_ISI is closed like a
 MAX_CLIENTS = 8  # LFS accepts up to 8 InSim programs
 WRITE_BUFFER_LIMIT = 4 * 1024 * 1024  # a client that stops reading is dropped, not buffered forever
 
+# Packets LFS no longer sends to programs that ask for an InSim version below 10 (InSim.txt's "(*)").
+V10_ONLY = frozenset({"IS_PLH", "IS_REO", "IS_OBH", "IS_HLV", "IS_CON", "IS_RIP"})
+
 IS_TINY = packet_class("IS_TINY")
 IS_SMALL = packet_class("IS_SMALL")
 IS_VER = packet_class("IS_VER")
@@ -77,6 +80,7 @@ class Client:
     closed: bool = False
     sent: int = 0
     name: str = ""
+    insim_version: int = INSIM_VERSION
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -97,7 +101,8 @@ class SimHost:
         self.on_tick: Callable[[int], None] | None = None
         self._serving: set[asyncio.Task[None]] = set()
         self.finished = asyncio.Event()
-        self.stats = {"steps": 0, "insim_packets": 0, "outgauge_packets": 0, "outsim_packets": 0}
+        self.stats = {"steps": 0, "insim_packets": 0, "insim_udp_packets": 0, "outgauge_packets": 0,
+                      "outsim_packets": 0}
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -179,14 +184,14 @@ class SimHost:
             for flag, packets in self._builder.event_packets(event):
                 for client in live:
                     if flag == 0 or client.flags & flag:
-                        self._send_all(client, packets)
+                        self._send_all(client, self._for_version(client, packets))
         for client in live:
             if client.interval_ms and client.flags & (ISF.MCI | ISF.NLP) and now >= client.next_positions_ms:
                 client.next_positions_ms = now + client.interval_ms
                 if client.flags & ISF.MCI:
-                    self._send_all(client, self._builder.mci())
+                    self._send_positions(client, self._builder.mci())
                 if client.flags & ISF.NLP:
-                    self._send_all(client, self._builder.nlp())
+                    self._send_positions(client, self._builder.nlp())
             self._client_outstreams(client, now)
         if now >= self._next_keepalive_ms:
             self._next_keepalive_ms = now + KEEPALIVE_MS
@@ -300,6 +305,7 @@ class SimHost:
         client.next_positions_ms = self.now_ms
         client.udp_port = int(isi.UDPPort)  # type: ignore[attr-defined]
         client.name = str(isi.IName)  # type: ignore[attr-defined]
+        client.insim_version = int(isi.InSimVer)  # type: ignore[attr-defined]
         log.info("InSim: %s connected as %r (InSimVer %d)", client.peer, client.name, isi.InSimVer)  # type: ignore[attr-defined]
         if isi.ReqI:  # type: ignore[attr-defined]
             # LFS cannot go back to older layouts: it answers with the version it speaks (InSim.txt).
@@ -319,11 +325,11 @@ class SimHost:
             TINY.NCN: lambda: b.ncn(reqi),
             TINY.NPL: lambda: b.npl(reqi),
             TINY.RES: lambda: b.res(reqi),
-            TINY.REO: lambda: [b.reo(reqi)],
+            TINY.REO: lambda: self._for_version(client, [b.reo(reqi)]),
             TINY.NLP: lambda: b.nlp(reqi),
             TINY.MCI: lambda: b.mci(reqi, everyone=True),
             TINY.ISM: lambda: [b.ism(reqi)],
-            TINY.GTM: lambda: [IS_SMALL(ReqI=reqi, SubT=SMALL.RTP, UVal=self.now_ms & 0xFFFFFFFF)],
+            TINY.GTM: lambda: [IS_SMALL(ReqI=reqi, SubT=SMALL.RTP, UVal=self._race_time(client))],
             TINY.SCP: lambda: [b.cpp(reqi)],
         }
         if subt == TINY.CLOSE:
@@ -331,7 +337,10 @@ class SimHost:
             return
         reply = replies.get(subt)
         if reply is not None and reqi:  # LFS answers info requests only when ReqI is non-zero
-            self._send_all(client, reply())
+            if subt in (TINY.MCI, TINY.NLP):
+                self._send_positions(client, reply())
+            else:
+                self._send_all(client, reply())
 
     def _small(self, client: Client, packet: object) -> None:
         subt, value = int(packet.SubT), int(packet.UVal)  # type: ignore[attr-defined]
@@ -346,6 +355,26 @@ class SimHost:
             client.next_outsim_ms = self.now_ms
 
     # -- sending ---------------------------------------------------------------------------------
+
+    def _race_time(self, client: Client) -> int:
+        """SMALL_RTP: ms since InSim 10, hundredths for older programs (InSim.txt's (#) rule)."""
+        ms = self.now_ms if client.insim_version >= INSIM_VERSION else self.now_ms // 10
+        return ms & 0xFFFFFFFF
+
+    @staticmethod
+    def _for_version(client: Client, packets: list[object]) -> list[object]:
+        """InSim.txt's (*) rule: LFS sends these only to programs that asked for InSim 10 or later."""
+        if client.insim_version >= INSIM_VERSION:
+            return packets
+        return [p for p in packets if getattr(p, "name", "") not in V10_ONLY]
+
+    def _send_positions(self, client: Client, packets: list[object]) -> None:
+        """IS_MCI / IS_NLP: by UDP to the program's UDPPort when it gave one, as LFS does."""
+        if client.udp_port:
+            for packet in packets:
+                self._udp_send((self.config.host, client.udp_port), encode(packet), "insim_udp_packets")  # type: ignore[arg-type]
+        else:
+            self._send_all(client, packets)
 
     def _send(self, client: Client, packet: object) -> None:
         self._write(client, encode(packet), 1)  # type: ignore[arg-type]

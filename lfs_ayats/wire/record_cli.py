@@ -19,7 +19,8 @@ async def record(path: Path, settings: Mapping[str, Any], password: str, duratio
                  status_every: float, overwrite: bool, echo: Callable[[str], None] = print) -> Recorder:
     options = RecorderOptions(
         client=ClientOptions(host=settings["insim.host"], port=settings["insim.port"], password=password,
-                             app_name=settings["insim.app_name"], interval_ms=settings["insim.interval_ms"]),
+                             app_name=settings["insim.app_name"], interval_ms=settings["insim.interval_ms"],
+                             udp_port=settings["insim.udp_port"]),
         outgauge_port=settings["outgauge.port"], outsim_port=settings["outsim.port"],
     )
 

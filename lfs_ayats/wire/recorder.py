@@ -112,6 +112,10 @@ class Recorder:
         self._on_state = on_state
         self.client = InSimClient(options.client, self._insim_frame, self._state, self._sent)
         self.listeners: list[UdpListener] = []
+        if options.client.udp_port:
+            # IS_MCI / IS_NLP by UDP: LFS sends them to the UDPPort our IS_ISI names.
+            self.listeners.append(UdpListener("InSim UDP", Channel.INSIM_UDP, options.client.udp_port,
+                                              self._datagram, options.udp_host))
         if options.outgauge_port:
             self.listeners.append(UdpListener("OutGauge", Channel.OUTGAUGE, options.outgauge_port, self._datagram,
                                               options.udp_host, options.relay_outgauge))

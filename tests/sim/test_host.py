@@ -237,3 +237,21 @@ def test_angles_use_lfs_convention() -> None:
     assert int(angle16(0.0)) == 0
     assert int(angle16(math.pi)) == 32768
     assert int(angle16(-math.pi / 2)) == 49152
+
+
+async def test_an_insim_9_program_gets_what_lfs_sends_it() -> None:
+    # InSim.txt: packets marked (*) are no longer sent below InSim 10, and (#) times are hundredths.
+    host = SimHost(Field("GM1", 12, "race", laps=3, seed=5, mistake_scale=4.0), HostConfig(port=0))
+    await host.start()
+    try:
+        old = await connect(host, flags=ISF.CON | ISF.HLV, interval=0, version=9)
+        new = await connect(host, flags=ISF.CON | ISF.HLV, interval=0)
+        await host.advance(200_000)
+        for client in (old, new):
+            client.send(P.IS_TINY(ReqI=5, SubT=TINY.GTM))
+        await settle()
+        assert new.named("IS_CON") and not old.named("IS_CON") and not old.named("IS_HLV")
+        assert old.named("IS_LAP") == new.named("IS_LAP")
+        assert old.named("IS_SMALL")[-1].UVal * 10 == new.named("IS_SMALL")[-1].UVal == 200_000
+    finally:
+        await host.stop()

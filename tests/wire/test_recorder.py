@@ -262,3 +262,27 @@ def test_record_and_dump_from_the_command_line(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "lfs_ayats", "dump", str(junk)], capture_output=True, text=True,
                          env=env, timeout=60)
     assert bad.returncode == 2 and "is not an lfs-ayats capture" in bad.stderr and "Traceback" not in bad.stderr
+
+
+async def test_positions_by_udp_when_the_program_asks(tmp_path: Path) -> None:
+    udp_port = free_port(socket.SOCK_DGRAM)
+    host = SimHost(Field("GM1", 4, "race", laps=1, seed=1), HostConfig(port=0))
+    await host.start()
+    events: list[LinkEvent] = []
+    options = RecorderOptions(ClientOptions(port=host.port, interval_ms=100, udp_port=udp_port))
+    recorder = Recorder(options, CaptureWriter(tmp_path / "udp-mci.lfscap", capture_header(options)),
+                        on_state=events.append)
+    await recorder.start_listeners()
+    task = asyncio.ensure_future(recorder.run())
+    await wait_for(lambda: recorder.client.state is LinkState.CONNECTED)
+    await host.advance(3_000)
+    await asyncio.sleep(0.2)
+    recorder.stop()
+    await task
+    recorder.writer.close()
+    await host.stop()
+    with CaptureReader(tmp_path / "udp-mci.lfscap") as reader:
+        by_udp = [P.decode(r.data) for r in reader.records() if r.channel == Channel.INSIM_UDP]
+        by_tcp = [P.decode(r.data).name for r in reader.records() if r.channel == Channel.INSIM_TCP]
+    assert len(by_udp) >= 25 and {p.name for p in by_udp} == {"IS_MCI"}
+    assert "IS_MCI" not in by_tcp and "IS_VER" in by_tcp
