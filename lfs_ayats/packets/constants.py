@@ -11,6 +11,22 @@ from enum import IntEnum, IntFlag
 
 INSIM_VERSION = 10
 
+# Maximum entries in the variable-sized packets (InSim.txt's `const int`s).
+MCI_MAX_CARS = 16  # IS_MCI CompCar entries
+NLP_MAX_CARS = 48  # IS_NLP NodeLap entries
+REO_MAX_PLAYERS = 48  # IS_REO PLIDs
+PLH_MAX_PLAYERS = 48  # IS_PLH PlayerHCap entries
+MAL_MAX_MODS = 120  # IS_MAL SkinIDs
+IPB_MAX_BANS = 120  # IS_IPB BanIPs
+AXM_MAX_OBJECTS = 60  # IS_AXM ObjectInfo entries
+AIC_MAX_INPUTS = 20  # IS_AIC AIInputVal entries
+
+# Recommended button area for IS_BTN (L/T/W/H run 0 - 200); LFS keeps it clear of its own buttons.
+IS_X_MIN = 0
+IS_X_MAX = 110
+IS_Y_MIN = 30
+IS_Y_MAX = 170
+
 
 class ISP(IntEnum):
     """Packet types (byte 1 of every InSim packet)."""
@@ -218,9 +234,25 @@ class RIF(IntFlag):
     """IS_NPL.RIFlags (0.8B36)."""
 
     LATE_START = 1
+    RESERVED_2 = 2
+    RESERVED_4 = 4
     SAI_NON_SOLID = 8
     SAI_0 = 16
     SAI_1 = 32
+
+
+# SAIType = (RIFlags & RIF_SAI_MASK) >> RIF_SAI_SHIFTS, one of SAI.
+RIF_SAI_MASK = RIF.SAI_0 | RIF.SAI_1
+RIF_SAI_SHIFTS = 4
+
+
+class SAI(IntEnum):
+    """SAIType (as in /sai) from IS_NPL.RIFlags: how an unmovable-object player behaves."""
+
+    MOVE = 0
+    FLOAT = 1
+    GROUND = 2
+    ANGLE = 3
 
 
 class PENALTY(IntEnum):
@@ -251,6 +283,10 @@ class CONF(IntFlag):
     PENALTY_30 = 16
     PENALTY_45 = 32
     DID_NOT_PIT = 64
+
+
+CONF_DISQ = CONF.PENALTY_DT | CONF.PENALTY_SG | CONF.DID_NOT_PIT
+CONF_TIME = CONF.PENALTY_30 | CONF.PENALTY_45
 
 
 class PITLANE(IntEnum):
@@ -449,6 +485,398 @@ class LID(IntEnum):
     TRADITIONAL_CHINESE = 7
     SIMPLIFIED_CHINESE = 8
     KOREAN = 9
+
+
+# --- Messages -------------------------------------------------------------------------------------
+
+
+class SND(IntEnum):
+    """IS_MSL.Sound / IS_MTC.Sound: message sound effect."""
+
+    SILENT = 0
+    MESSAGE = 1
+    SYSMESSAGE = 2
+    INVALIDKEY = 3
+    ERROR = 4
+
+
+class ACR(IntEnum):
+    """IS_ACR.Result (InSim.txt gives only the field comment; the names are ours)."""
+
+    PROCESSED = 1
+    REJECTED = 2
+    UNKNOWN_COMMAND = 3
+
+
+# --- Car switches and lights ----------------------------------------------------------------------
+
+
+class LCS(IntFlag):
+    """SMALL_LCS UVal bits 0-7: which local car switches to set (values in the LCS_*_MASK bits)."""
+
+    SET_SIGNALS = 1  # should now use SMALL_LCL
+    SET_FLASH = 2
+    SET_HEADLIGHTS = 4  # should now use SMALL_LCL
+    SET_HORN = 8
+    SET_SIREN = 0x10
+
+
+# SMALL_LCS value fields (InSim.txt gives the masks in comments only; the names are ours).
+LCS_SIGNALS_MASK = 0x0300  # bits 8-9: 0 off / 1 left / 2 right / 3 hazard
+LCS_SIGNALS_SHIFT = 8
+LCS_FLASH_MASK = 0x0400  # bit 10
+LCS_HEADLIGHTS_MASK = 0x0800  # bit 11
+LCS_HORN_MASK = 0x070000  # bits 16-18: 0 off / 1 to 5 horn type
+LCS_HORN_SHIFT = 16
+LCS_SIREN_MASK = 0x300000  # bits 20-21: 0 off / 1 fast / 2 slow
+LCS_SIREN_SHIFT = 20
+
+
+class LCL(IntFlag):
+    """SMALL_LCL UVal bits 0-7: which local car lights to set (values in the LCL_*_MASK bits)."""
+
+    SET_SIGNALS = 1
+    SPARE_2 = 2  # do not set
+    SET_LIGHTS = 4
+    SPARE_8 = 8  # do not set
+    SET_FOG_REAR = 0x10
+    SET_FOG_FRONT = 0x20
+    SET_EXTRA = 0x40
+
+
+# SMALL_LCL value fields (InSim.txt gives the masks in comments only; the names are ours).
+LCL_SIGNALS_MASK = 0x030000  # bits 16-17: 0 off / 1 left / 2 right / 3 hazard
+LCL_SIGNALS_SHIFT = 16
+LCL_LIGHTS_MASK = 0x0C0000  # bits 18-19: 0 off / 1 side / 2 low / 3 high
+LCL_LIGHTS_SHIFT = 18
+LCL_FOG_REAR_MASK = 0x100000  # bit 20
+LCL_FOG_FRONT_MASK = 0x200000  # bit 21
+LCL_EXTRA_MASK = 0x400000  # bit 22
+
+
+# --- Cars, players, connections -------------------------------------------------------------------
+
+
+class CAR(IntFlag):
+    """IS_PLC.Cars / SMALL_ALC UVal: InSim.txt's CARS bits, named by LFS's short car codes."""
+
+    XFG = 1  # XF GTI
+    XRG = 2  # XR GT
+    XRT = 4  # XR GT TURBO
+    RB4 = 8  # RB4 GT
+    FXO = 0x10  # FXO TURBO
+    LX4 = 0x20  # LX4
+    LX6 = 0x40  # LX6
+    MRT = 0x80  # MRT5
+    UF1 = 0x100  # UF 1000
+    RAC = 0x200  # RACEABOUT
+    FZ5 = 0x400  # FZ50
+    FOX = 0x800  # FORMULA XR
+    XFR = 0x1000  # XF GTR
+    UFR = 0x2000  # UF GTR
+    FO8 = 0x4000  # FORMULA V8
+    FXR = 0x8000  # FXO GTR
+    XRR = 0x10000  # XR GTR
+    FZR = 0x20000  # FZ50 GTR
+    BF1 = 0x40000  # BMW SAUBER F1.06
+    FBM = 0x80000  # FORMULA BMW FB02
+
+
+class PTYPE(IntFlag):
+    """IS_NPL.PType (InSim.txt gives only "bit 0: female / bit 1: AI / bit 2: remote"; the names are ours)."""
+
+    FEMALE = 1  # not reported on a dedicated host
+    AI = 2
+    REMOTE = 4
+
+
+class PLHF(IntFlag):
+    """PlayerHCap.Flags in IS_PLH (InSim.txt gives only the field comment; the names are ours)."""
+
+    SET_MASS = 1
+    SET_TRES = 2
+    SILENT = 0x80  # no message on the player's screen
+
+
+class LFS(IntEnum):
+    """IS_NCI.Language: the LFS_ language identifiers."""
+
+    ENGLISH = 0
+    DEUTSCH = 1
+    PORTUGUESE = 2
+    FRENCH = 3
+    SUOMI = 4
+    NORSK = 5
+    NEDERLANDS = 6
+    CATALAN = 7
+    TURKISH = 8
+    CASTELLANO = 9
+    ITALIANO = 10
+    DANSK = 11
+    CZECH = 12
+    RUSSIAN = 13
+    ESTONIAN = 14
+    SERBIAN = 15
+    GREEK = 16
+    POLSKI = 17
+    CROATIAN = 18
+    HUNGARIAN = 19
+    BRAZILIAN = 20
+    SWEDISH = 21
+    SLOVAK = 22
+    GALEGO = 23
+    SLOVENSKI = 24
+    BELARUSSIAN = 25
+    LATVIAN = 26
+    LITHUANIAN = 27
+    TRADITIONAL_CHINESE = 28
+    SIMPLIFIED_CHINESE = 29
+    JAPANESE = 30
+    KOREAN = 31
+    BULGARIAN = 32
+    LATINO = 33
+    UKRAINIAN = 34
+    INDONESIAN = 35
+    ROMANIAN = 36
+
+
+class JRR(IntEnum):
+    """IS_JRR.JRRAction."""
+
+    REJECT = 0
+    SPAWN = 1
+    J2 = 2  # JRR_2
+    J3 = 3  # JRR_3
+    RESET = 4
+    RESET_NO_REPAIR = 5
+    J6 = 6  # JRR_6
+    J7 = 7  # JRR_7
+
+
+# --- Interface mode (IS_CIM) ----------------------------------------------------------------------
+
+
+class CIM(IntEnum):
+    """IS_CIM.Mode."""
+
+    NORMAL = 0
+    OPTIONS = 1
+    HOST_OPTIONS = 2
+    GARAGE = 3
+    CAR_SELECT = 4
+    TRACK_SELECT = 5
+    SHIFTU = 6
+
+
+class NRM(IntEnum):
+    """IS_CIM.SubMode when Mode is CIM_NORMAL."""
+
+    NORMAL = 0
+    WHEEL_TEMPS = 1  # F9
+    WHEEL_DAMAGE = 2  # F10
+    LIVE_SETTINGS = 3  # F11
+    PIT_INSTRUCTIONS = 4  # F12
+
+
+class GRG(IntEnum):
+    """IS_CIM.SubMode when Mode is CIM_GARAGE."""
+
+    INFO = 0
+    COLOURS = 1
+    BRAKE_TC = 2
+    SUSP = 3
+    STEER = 4
+    DRIVE = 5
+    TYRES = 6
+    AERO = 7
+    PASS = 8
+
+
+class FVM(IntEnum):
+    """IS_CIM.SubMode when Mode is CIM_SHIFTU (free view)."""
+
+    PLAIN = 0
+    BUTTONS = 1
+    EDIT = 2
+
+
+class MARSH(IntEnum):
+    """IS_CIM.SelType special values (otherwise an AXO_ object index); 252/253 also mark IS_UCO objects."""
+
+    IS_CP = 252  # InSim checkpoint
+    IS_AREA = 253  # InSim circle
+    MARSHAL = 254  # restricted area
+    ROUTE = 255  # route checker
+
+
+# --- Object control and autocross objects ---------------------------------------------------------
+
+
+class OCO(IntEnum):
+    """IS_OCO.OCOAction."""
+
+    ZERO = 0  # reserved
+    O1 = 1  # OCO_1
+    O2 = 2  # OCO_2
+    O3 = 3  # OCO_3
+    LIGHTS_RESET = 4
+    LIGHTS_SET = 5
+    LIGHTS_UNSET = 6
+
+
+class OCO_INDEX(IntEnum):
+    """IS_OCO.Index: OCO_INDEX_MAIN and the layout start lights InSim.txt lists as supported."""
+
+    AXO_START_LIGHTS1 = 149
+    AXO_START_LIGHTS2 = 150
+    AXO_START_LIGHTS3 = 151
+    MAIN = 240  # OCO_INDEX_MAIN: main start lights
+
+
+class PMO(IntEnum):
+    """IS_AXM.PMOAction."""
+
+    LOADING_FILE = 0
+    ADD_OBJECTS = 1
+    DEL_OBJECTS = 2
+    CLEAR_ALL = 3
+    TINY_AXM = 4
+    TTC_SEL = 5
+    SELECTION = 6
+    POSITION = 7
+    GET_Z = 8
+
+
+class PMO_FLAGS(IntFlag):
+    """IS_AXM.PMOFlags (InSim.txt's PMO_ flag bits: PMO_FLAGS.FILE_END is PMO_FILE_END)."""
+
+    FILE_END = 1
+    MOVE_MODIFY = 2
+    SELECTION_REAL = 4
+    AVOID_CHECK = 8
+
+
+# --- AI control -----------------------------------------------------------------------------------
+
+
+class CS(IntEnum):
+    """AIInputVal.Input in IS_AIC."""
+
+    MSX = 0  # steer: 1 hard left / 32768 centre / 65535 hard right
+    THROTTLE = 1
+    BRAKE = 2
+    CHUP = 3  # hold
+    CHDN = 4  # hold
+    IGNITION = 5  # toggle
+    EXTRALIGHT = 6  # toggle
+    HEADLIGHTS = 7  # 1 off / 2 side / 3 low / 4 high
+    SIREN = 8  # hold: 1 fast / 2 slow
+    HORN = 9  # hold: 1 to 5
+    FLASH = 10  # hold: 1 on
+    CLUTCH = 11
+    HANDBRAKE = 12
+    INDICATORS = 13  # 1 cancel / 2 left / 3 right / 4 hazard
+    GEAR = 14  # shifter (255 for sequential control)
+    LOOK = 15  # 0 none / 4 left / 5 left+ / 6 right / 7 right+
+    PITSPEED = 16  # toggle
+    TCDISABLE = 17  # toggle
+    FOGREAR = 18  # toggle
+    FOGFRONT = 19  # toggle
+    SEND_AI_INFO = 240
+    REPEAT_AI_INFO = 241
+    SET_HELP_FLAGS = 253
+    RESET_INPUTS = 254
+    STOP_CONTROL = 255
+
+
+class AIFLAGS(IntFlag):
+    """IS_AII.Flags."""
+
+    IGNITION = 1
+    CHUP = 4
+    CHDN = 8
+
+
+# --- Replays and screenshots ----------------------------------------------------------------------
+
+
+class RIP(IntEnum):
+    """IS_RIP.Error."""
+
+    OK = 0
+    ALREADY = 1
+    DEDICATED = 2
+    WRONG_MODE = 3
+    NOT_REPLAY = 4
+    CORRUPTED = 5
+    NOT_FOUND = 6
+    UNLOADABLE = 7
+    DEST_OOB = 8
+    UNKNOWN = 9
+    USER = 10
+    OOS = 11
+
+
+class RIPOPT(IntFlag):
+    """IS_RIP.Options."""
+
+    LOOP = 1
+    SKINS = 2
+    FULL_PHYS = 4
+
+
+class SSH(IntEnum):
+    """IS_SSH.Error."""
+
+    OK = 0
+    DEDICATED = 1
+    CORRUPTED = 2
+    NO_SAVE = 3
+
+
+# --- Buttons --------------------------------------------------------------------------------------
+
+
+class BFN(IntEnum):
+    """IS_BFN.SubT."""
+
+    DEL_BTN = 0
+    CLEAR = 1
+    USER_CLEAR = 2
+    REQUEST = 3
+
+
+class INST(IntFlag):
+    """IS_BTN.Inst (and IS_BTC/IS_BTT.Inst)."""
+
+    ALWAYS_ON = 128
+
+
+class ISB(IntFlag):
+    """IS_BTN.BStyle; the colour (0 - 7) is BStyle & (C1 | C2 | C4). Click flags are ISB_CFLAGS."""
+
+    C1 = 1
+    C2 = 2
+    C4 = 4
+    CLICK = 8
+    LIGHT = 16
+    DARK = 32
+    LEFT = 64
+    RIGHT = 128
+
+
+class ISB_CFLAGS(IntFlag):
+    """IS_BTC.CFlags: InSim.txt's second set of ISB_ bits (ISB_CFLAGS.LMB is ISB_LMB)."""
+
+    LMB = 1
+    RMB = 2
+    CTRL = 4
+    SHIFT = 8
+
+
+# IS_BTN/IS_BTT.TypeIn (InSim.txt describes the bits in comments only; the names are ours).
+TYPEIN_MAX_CHARS_MASK = 0x7F  # maximum characters to type in (0 - 95)
+TYPEIN_INIT_TEXT = 0x80  # initialise the dialog with the button's text
 
 
 def race_laps(raw: int) -> tuple[str, int]:
