@@ -18,7 +18,7 @@ import contextlib
 import logging
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from lfs_ayats.packets import PacketError, decode, encode, packet_class
@@ -177,7 +177,7 @@ class SimHost:
 
     # -- the per-step work -----------------------------------------------------------------------
 
-    def _tick(self, events: list[object]) -> None:
+    def _tick(self, events: Sequence[object]) -> None:
         now = self.now_ms
         live = [c for c in self.clients if c.initialised and not c.closed]
         for event in events:
