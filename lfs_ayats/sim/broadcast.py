@@ -16,7 +16,6 @@ from lfs_ayats.packets import RecordArray, encode_outgauge, encode_outsim, packe
 from lfs_ayats.packets.codec import OutGauge, OutSim2
 from lfs_ayats.packets.constants import (
     CCI,
-    CONF,
     DL,
     HOSTF,
     ISF,
@@ -37,6 +36,8 @@ from .events import (
     Finished,
     Incident,
     LapCompleted,
+    ObjectHit,
+    PenaltyChanged,
     PitLane,
     PitStopFinished,
     PitStopStarted,
@@ -234,15 +235,20 @@ class Broadcaster:
             yield 0, [self.sta(), self.rst(), *self.npl()]
         elif isinstance(event, SplitCompleted):
             yield 0, [P["IS_SPX"](PLID=event.plid, STime=event.split_time_ms, ETime=event.elapsed_ms,
-                                  Split=event.split, Penalty=0, NumStops=self._stops(event.plid),
+                                  Split=event.split, Penalty=event.penalty, NumStops=self._stops(event.plid),
                                   Fuel200=self._fuel200(event.plid))]
         elif isinstance(event, LapCompleted):
             yield 0, [P["IS_LAP"](PLID=event.plid, LTime=event.lap_time_ms, ETime=event.elapsed_ms,
-                                  LapsDone=event.lap, Flags=_PLAYER_FLAGS, Penalty=0, NumStops=event.pit_stops,
+                                  LapsDone=event.lap, Flags=_PLAYER_FLAGS, Penalty=event.penalty,
+                                  NumStops=event.pit_stops,
                                   Fuel200=clip(event.fuel_fraction * 200, 0, 200))]
         elif isinstance(event, PitLane):
-            fact = PITLANE.ENTER if event.entered else PITLANE.EXIT
-            yield 0, [P["IS_PLA"](PLID=event.plid, Fact=fact)]
+            yield 0, [P["IS_PLA"](PLID=event.plid, Fact=self._pit_fact(event))]
+        elif isinstance(event, PenaltyChanged):
+            yield 0, [packet_class("IS_PEN")(PLID=event.plid, OldPen=event.old, NewPen=event.new,
+                                             Reason=event.reason)]
+        elif isinstance(event, ObjectHit):
+            yield int(ISF.OBH), [self._object_hit(event)]
         elif isinstance(event, PitStopStarted):
             capacity = get_car(f.driver(event.plid).car).fuel_capacity_kg
             work = (1 << PSE.STOP) | ((1 << PSE.REFUEL) if event.fuel_add_kg > 0 else 0)
@@ -251,7 +257,7 @@ class Broadcaster:
                 work |= (1 << PSE.FR_WHL) | (1 << PSE.RE_WHL)
                 tyres = [TYRE.ROAD_NORMAL] * 4
             yield 0, [P["IS_PIT"](PLID=event.plid, LapsDone=event.laps_done, Flags=_PLAYER_FLAGS | PIF.INPITS,
-                                  FuelAdd=clip(event.fuel_add_kg / capacity * 100, 0, 100), Penalty=0,
+                                  FuelAdd=clip(event.fuel_add_kg / capacity * 100, 0, 100), Penalty=event.penalty,
                                   NumStops=self._stops(event.plid), Tyres=tyres, Work=work)]
         elif isinstance(event, PitStopFinished):
             yield 0, [P["IS_PSF"](PLID=event.plid, STime=event.duration_ms)]
@@ -259,15 +265,15 @@ class Broadcaster:
             yield from self._incident(event)
         elif isinstance(event, Finished):
             fin = P["IS_FIN"](PLID=event.plid, TTime=event.total_time_ms, BTime=event.best_lap_ms,
-                              NumStops=self._stops(event.plid), Confirm=int(CONF.CONFIRMED),
+                              NumStops=self._stops(event.plid), Confirm=event.confirm,
                               LapsDone=event.laps_done, Flags=_PLAYER_FLAGS)
             driver = f.driver(event.plid)
             result = P["IS_RES"](
                 PLID=event.plid, UName=driver.user_name, PName=f"^7{driver.name}", Plate=driver.plate[:8],
                 CName=f.car_code(event.plid), TTime=event.total_time_ms, BTime=event.best_lap_ms,
-                NumStops=self._stops(event.plid), Confirm=int(CONF.CONFIRMED), LapsDone=event.laps_done,
+                NumStops=self._stops(event.plid), Confirm=event.confirm, LapsDone=event.laps_done,
                 Flags=_PLAYER_FLAGS, ResultNum=event.result_position - 1, NumRes=len(self.results) + 1,
-                PSeconds=0,
+                PSeconds=event.penalty_s,
             )
             self.results.append(result)
             yield 0, [fin, result]
@@ -292,6 +298,21 @@ class Broadcaster:
             # A car sitting sideways on the track: LFS waves the yellow for it.
             self._yellow_until[event.plid] = event.time_ms + 5000
             yield 0, [P["IS_FLG"](PLID=event.plid, OffOn=1, Flag=2, CarBehind=0)]
+
+    @staticmethod
+    def _pit_fact(event: PitLane) -> int:
+        """PITLANE_x: entering to serve a drive-through (PENALTY_DT = 1) or stop-go (PENALTY_SG = 3)."""
+        if not event.entered:
+            return int(PITLANE.EXIT)
+        return int({1: PITLANE.DT, 3: PITLANE.SG}.get(event.serving, PITLANE.ENTER))
+
+    def _object_hit(self, event: ObjectHit) -> Any:
+        # Zbyte is only meaningful for layout objects (OBH_LAYOUT); these are the track's own.
+        return packet_class("IS_OBH")(
+            PLID=event.plid, SpClose=clip(event.closing_speed_mps * 10, 0, 4095), Time=event.time_ms,
+            C=self._car_cont_obj(event.plid), X=clip(event.x_m * 16, -32768, 32767),
+            Y=clip(event.y_m * 16, -32768, 32767), Zbyte=0, Index=event.object_index, OBHFlags=event.flags,
+        )
 
     def _car_contact(self, plid: int) -> dict[str, Any]:
         c = self.field.cars

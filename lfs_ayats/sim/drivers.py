@@ -88,12 +88,24 @@ class Driver:
     user_name: str = ""
     pit_lap: int | None = None
     """Race lap at the end of which this driver pits (None: the field decides)."""
+    false_start: bool | None = None
+    """Jumps the race start (None: the field decides, now and then)."""
+    pit_speeding_mps: float | None = None
+    """How far over the pit speed limit this driver enters the pit lane the first time in a race
+    (None: the field decides at each entry, now and then; 0: never)."""
+    serve_after_laps: int | None = None
+    """Laps after a penalty at whose end this driver drives in to serve it: 1 = the next lap,
+    3 or more = too late (None: the field decides)."""
 
     def __post_init__(self) -> None:
         if not 0.5 <= self.pace <= 1.0:
             raise ValueError(f"pace must be within [0.5, 1.0], got {self.pace}")
         if self.consistency < 0 or self.mistake_rate < 0:
             raise ValueError("consistency and mistake_rate must not be negative")
+        if self.pit_speeding_mps is not None and self.pit_speeding_mps < 0:
+            raise ValueError("pit_speeding_mps must not be negative")
+        if self.serve_after_laps is not None and self.serve_after_laps < 1:
+            raise ValueError("serve_after_laps is at least 1")
 
 
 def make_drivers(count: int, seed: int = 0, car: str | tuple[str, ...] = "XFG") -> list[Driver]:

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from lfs_ayats.packets.constants import CONF, PENALTY, PENR
+from lfs_ayats.sim import penalties
 from lfs_ayats.sim.cars import AIR_DENSITY_KG_M3, GRAVITY_MPS2, get_car
 from lfs_ayats.sim.drivers import Driver, SessionMode, make_drivers
 from lfs_ayats.sim.events import (
@@ -27,6 +29,8 @@ from lfs_ayats.sim.events import (
     Finished,
     Incident,
     LapCompleted,
+    ObjectHit,
+    PenaltyChanged,
     PitLane,
     PitStopFinished,
     PitStopStarted,
@@ -37,6 +41,8 @@ from lfs_ayats.sim.events import (
 )
 from lfs_ayats.sim.incidents import MISTAKE_WEIGHTS
 from lfs_ayats.sim.lap_plan import LapNoise, LapPlan, PlanEvent, PlanRequest, build_plan
+from lfs_ayats.sim.objects import OBJECT_HIT_CHANCE, plan_object_hits
+from lfs_ayats.sim.penalties import CarPenalty
 from lfs_ayats.sim.physics import BaseLap, LapProfile, base_lap, pace_bucket
 from lfs_ayats.sim.track import FloatArray, IntArray, Track, get_track
 from lfs_ayats.sim.truth import TruthLog, write_truth_file
@@ -170,6 +176,9 @@ class _Car:
     base: BaseLap
     rng: random.Random
     box_distance: float
+    penalty_rng: random.Random
+    """Penalties and object hits draw from their own streams and leave ``rng``'s sequence alone."""
+    object_rng: random.Random
     plan: LapPlan | None = None
     event_ptr: int = 0
     noise: LapNoise | None = None
@@ -196,6 +205,7 @@ class _Car:
     parked: bool = False
     finish_rank: int = 0
     total_time_ms: int = 0
+    pen: CarPenalty = field(default_factory=CarPenalty)
 
     @property
     def plid(self) -> int:
@@ -204,6 +214,11 @@ class _Car:
     @property
     def lap(self) -> int:
         return self.laps_done + 1 if self.lap_start_ms is not None else 0
+
+    @property
+    def race_time_ms(self) -> int:
+        """Time of the last line crossing plus time penalties (LFS's race time)."""
+        return self.total_time_ms + 1000 * self.pen.seconds
 
 
 class Field:
@@ -215,6 +230,9 @@ class Field:
     (practice without ``minutes`` runs until you stop stepping).
     ``pit_probability`` is the chance that a race driver makes one stop (default: 0.3 for
     races of 6 laps or more). ``mistake_scale`` multiplies every driver's mistake rate.
+    In races, drivers now and then jump the start or speed in the pit lane and get LFS's
+    penalties (:mod:`lfs_ayats.sim.penalties`); ``object_hit_chance`` is the chance that a car
+    that leaves the track hits a cone or tyres (:mod:`lfs_ayats.sim.objects`).
     """
 
     def __init__(
@@ -230,6 +248,7 @@ class Field:
         pit_probability: float | None = None,
         mistake_scale: float = 1.0,
         retire_chance: float = 0.15,
+        object_hit_chance: float = OBJECT_HIT_CHANCE,
         tick_ms: int = 10,
     ) -> None:
         self.track = get_track(track) if isinstance(track, str) else track
@@ -246,6 +265,7 @@ class Field:
             self.minutes = None
         self.mistake_scale = mistake_scale
         self.retire_chance = retire_chance
+        self.object_hit_chance = object_hit_chance
         if pit_probability is None:
             pit_probability = 0.3 if self.laps >= 6 else 0.0
         self.pit_probability = pit_probability
@@ -272,6 +292,8 @@ class Field:
                     base=base,
                     rng=random.Random(f"{seed}:car:{i + 1}"),
                     box_distance=self.track.pit.box_distance(i, n),
+                    penalty_rng=random.Random(f"{seed}:penalties:{i + 1}"),
+                    object_rng=random.Random(f"{seed}:objects:{i + 1}"),
                 )
             )
         specs = [c.base.car for c in self._cars]
@@ -316,6 +338,7 @@ class Field:
         self._standing = np.zeros(n, dtype=bool)
         self._half_width = np.full(n, 0.5 * float(self.track.width[0]))
         self._truth = TruthLog(header=self._truth_header(), players=self._truth_players())
+        self._false_starts: list[_Car] = []
         self.cars = self._empty_states()
         self._start_session()
         self._refresh_state(0.0)
@@ -361,6 +384,9 @@ class Field:
         if not self._started:
             self._started = True
             events.append(SessionStarted(0, 0, self.mode.value, self.laps, self.minutes or 0.0))
+            # LFS judges a jump start as the lights go green: the penalty comes at once.
+            for c in self._false_starts:
+                events.extend(self._give_penalty(c, 0, PENALTY.DT, PENR.FALSE_START))
         target = self._time_ms + dt_ms
         while self._tick_end + self.tick_ms <= target:
             events.extend(self._tick(self._tick_end, self.tick_ms))
@@ -475,7 +501,9 @@ class Field:
                 if c.driver.pit_lap is not None:
                     c.pit_lap = c.driver.pit_lap
                 elif self.laps >= 4 and self._rng.random() < self.pit_probability:
-                    c.pit_lap = self._rng.randint(max(1, int(self.laps * 0.3)), max(1, int(self.laps * 0.7)))
+                    # Lap 2 at the earliest: plans are made a lap ahead, so a stop after lap 1 could not be planned.
+                    first = max(2, int(self.laps * 0.3))
+                    c.pit_lap = self._rng.randint(first, max(first, int(self.laps * 0.7)))
                 if c.pit_lap is not None and not 1 <= c.pit_lap < self.laps:
                     c.pit_lap = None
                 laps_on_start = (c.pit_lap + 1.0) if c.pit_lap is not None else (self.laps + 1.5)
@@ -485,13 +513,25 @@ class Field:
                 behind = track.grid_front_m + c.index * track.grid_spacing_m
                 half = 0.5 * float(track.width[0])
                 lateral = (0.42 if c.index % 2 == 0 else -0.42) * half
+                mistakes = self._draw_mistakes(c, 1.0)
+                reaction_s = c.rng.uniform(0.15, 0.55)
+                start_speed = 0.0
+                jumps = c.driver.false_start
+                if jumps is None:
+                    jumps = c.penalty_rng.random() < penalties.FALSE_START_CHANCE
+                if jumps:
+                    # Already rolling when the lights go green.
+                    self._false_starts.append(c)
+                    reaction_s = 0.0
+                    start_speed = c.penalty_rng.uniform(1.0, 3.0)
                 request = PlanRequest(
                     kind="race_start",
                     base=c.base,
                     noise=c.noise,
                     next_noise=c.next_noise,
-                    mistakes=self._draw_mistakes(c, 1.0),
-                    start_dwell_s=c.rng.uniform(0.15, 0.55),
+                    start_speed=start_speed,
+                    mistakes=mistakes,
+                    start_dwell_s=reaction_s,
                     grid_behind_m=behind,
                     grid_lateral_m=lateral,
                     retire_chance=self.retire_chance,
@@ -535,6 +575,7 @@ class Field:
 
     def _install(self, c: _Car, plan: LapPlan) -> None:
         i = c.index
+        plan_object_hits(plan, self.track, float(self._car_len[i]), c.object_rng, self.object_hit_chance)
         p = plan.profile
         n = len(p)
         if n > self._max_len:
@@ -602,11 +643,22 @@ class Field:
             return PlanRequest(kind="cooldown", gentle=0.72, **common)
         race = self.mode is SessionMode.RACE
         if prev.kind == "in":
-            stop = self._stop_time(c)
+            if c.pen.serving == PENALTY.DT:
+                return PlanRequest(kind="out", drive_through=True, mistakes=self._draw_mistakes(c, 0.5), **common)
+            stop = penalties.STOP_GO_S if c.pen.serving == PENALTY.SG else self._stop_time(c)
             return PlanRequest(kind="out", stop_s=stop, mistakes=self._draw_mistakes(c, 0.5), **common)
         if race:
-            if c.pit_lap is not None and c.laps_done + 1 == c.pit_lap and c.pit_stops == 0:
-                return PlanRequest(kind="in", mistakes=self._draw_mistakes(c, 0.5), **common)
+            lap = c.laps_done + 1
+            stop_due = c.pit_lap is not None and c.laps_done + 1 == c.pit_lap and c.pit_stops == 0
+            serve_due = c.pen.serve_at is not None and c.pen.serve_at <= lap
+            if c.pen.pending and (serve_due or stop_due) and lap < self.laps:
+                # A visit with a penalty pending serves it (no pit work); a planned stop waits a lap.
+                if stop_due:
+                    c.pit_lap = lap + 1 if lap + 1 < self.laps else None
+                c.pen.serving = c.pen.value
+                return self._in_lap(c, common)
+            if stop_due:
+                return self._in_lap(c, common)
             return PlanRequest(kind="flying", mistakes=self._draw_mistakes(c, 1.0), **common)
         if prev.kind in ("garage_out", "out"):
             c.run_laps_left = c.rng.randint(2, 4) if self.mode is SessionMode.QUALIFY else c.rng.randint(3, 7)
@@ -614,6 +666,18 @@ class Field:
             return PlanRequest(kind="in", mistakes=self._draw_mistakes(c, 0.5), **common)
         c.run_laps_left -= 1
         return PlanRequest(kind="flying", mistakes=self._draw_mistakes(c, 1.0), **common)
+
+    def _in_lap(self, c: _Car, common: dict[str, Any]) -> PlanRequest:
+        """A race in lap; now and then the driver enters the pit lane too fast."""
+        mistakes = self._draw_mistakes(c, 0.5)
+        if c.driver.pit_speeding_mps is not None:
+            excess = 0.0 if c.pen.entered_pits else c.driver.pit_speeding_mps
+        elif c.penalty_rng.random() < penalties.PIT_SPEEDING_CHANCE:
+            excess = c.penalty_rng.uniform(*penalties.PIT_SPEEDING_EXCESS_MPS)
+        else:
+            excess = 0.0
+        c.pen.entered_pits = True
+        return PlanRequest(kind="in", mistakes=mistakes, pit_speeding_mps=excess, **common)
 
     def _stop_time(self, c: _Car) -> float:
         if self.mode is SessionMode.RACE:
@@ -654,15 +718,37 @@ class Field:
                 return []
             split_time = t_ms - c.lap_start_ms
             c.splits.append(split_time)
-            return [SplitCompleted(t_ms, plid, c.lap, int(ev.data["split"]), split_time, t_ms)]
+            return [SplitCompleted(t_ms, plid, c.lap, int(ev.data["split"]), split_time, t_ms, c.pen.value)]
         if ev.kind == "pit_entry":
-            c.pit_record = {"plid": plid, "lap": c.lap, "entry_ms": t_ms}
-            return [PitLane(t_ms, plid, c.lap, True)]
+            if not c.pen.serving:
+                c.pit_record = {"plid": plid, "lap": c.lap, "entry_ms": t_ms}
+            return [PitLane(t_ms, plid, c.lap, True, c.pen.serving)]
         if ev.kind == "pit_exit":
             if c.pit_record is not None and "stop_end_ms" in c.pit_record:
                 c.pit_record["exit_ms"] = t_ms
                 c.pit_record = None
-            return [PitLane(t_ms, plid, c.lap, False)]
+            out: list[Event] = [PitLane(t_ms, plid, c.lap, False)]
+            c.pen.serving = 0
+            if c.pen.value in penalties.VALID.values():
+                # Served: LFS clears it as the car leaves the lane ("unknown or cleared penalty").
+                c.pen.serve_at = None
+                out.append(self._set_penalty(c, t_ms, PENALTY.NONE, PENR.UNKNOWN))
+            return out
+        if ev.kind == "box_pass":
+            return self._served(c, PENALTY.DT, t_ms)
+        if ev.kind == "pit_speeding":
+            excess = float(ev.data["speed_mps"]) - float(ev.data["limit_mps"])
+            new = penalties.speeding_penalty(excess)
+            return self._give_penalty(c, t_ms, new, PENR.SPEEDING, dict(ev.data))
+        if ev.kind == "object_hit":
+            return [self._object_hit(c, ev, t_ms)]
+        if ev.kind == "stop_start" and c.pen.serving == PENALTY.SG:
+            # A stop-go: standing at the box, no pit work, so no IS_PIT.
+            c.stop_started_ms = t_ms
+            c.lap_pitted = True
+            return []
+        if ev.kind == "stop_end" and c.pen.serving == PENALTY.SG:
+            return self._served(c, PENALTY.SG, t_ms)
         if ev.kind == "stop_start":
             c.stop_started_ms = t_ms
             c.lap_pitted = True
@@ -670,7 +756,7 @@ class Field:
                 return []
             fuel_add = c.refuel_kg if self.mode is SessionMode.RACE else self._practice_refuel(c)
             c.refuel_kg = fuel_add
-            return [PitStopStarted(t_ms, plid, c.lap, c.laps_done, round(fuel_add, 3), fuel_add > 0.0)]
+            return [PitStopStarted(t_ms, plid, c.lap, c.laps_done, round(fuel_add, 3), fuel_add > 0.0, c.pen.value)]
         if ev.kind == "stop_end":
             duration = t_ms - c.stop_started_ms
             c.pit_stops += 1
@@ -725,6 +811,97 @@ class Field:
         )
         return Incident(t_ms, c.plid, kind, lap, round(lap_distance, 2), detail)
 
+    def _object_hit(self, c: _Car, ev: PlanEvent, t_ms: int) -> ObjectHit:
+        data = ev.data
+        lap_distance = self._plan_lap_distance(c, ev.index)
+        x, y, z, _ = self.track.point_at(lap_distance + float(data["ahead_m"]), float(data["offset_m"]))
+        closing = float(data["closing_speed_mps"])
+        flags = int(data["flags"])
+        # The knock takes some of the closing speed off the car (most of it, against a barrier).
+        i = c.index
+        vp = max(float(self._plan_speed[i]), 0.5)
+        after = max(float(self.cars.speed_mps[i]) - float(data["knock"]) * closing, 0.0)
+        self._rate[i] = min(float(self._rate[i]), after / vp)
+        lap = c.lap
+        c.lap_reasons.add("object_hit")
+        detail = {
+            "object": data["object"],
+            "cause": data["cause"],
+            "closing_speed_mps": closing,
+            "x_m": round(x, 2),
+            "y_m": round(y, 2),
+            "z_m": round(z, 2),
+            "object_index": 0,
+            "flags": flags,
+        }
+        self._truth.incidents.append(
+            {
+                "plid": c.plid,
+                "lap": lap,
+                "time_ms": t_ms,
+                "lap_distance_m": round(lap_distance, 2),
+                "kind": "object_hit",
+                "detail": detail,
+            }
+        )
+        return ObjectHit(
+            t_ms, c.plid, lap, round(lap_distance, 2), closing, detail["x_m"], detail["y_m"], detail["z_m"], 0, flags
+        )
+
+    # -- penalties --------------------------------------------------------------------------
+
+    def _set_penalty(
+        self, c: _Car, t_ms: int, new: int, reason: int, detail: dict[str, Any] | None = None
+    ) -> PenaltyChanged:
+        """Change a car's penalty value: one IS_PEN and one truth record."""
+        old = c.pen.value
+        c.pen.value = int(new)
+        record: dict[str, Any] = {
+            "plid": c.plid,
+            "lap": c.lap,
+            "time_ms": t_ms,
+            "old": int(old),
+            "new": int(new),
+            "reason": int(reason),
+        }
+        if detail:
+            record["detail"] = detail
+        self._truth.penalties.append(record)
+        return PenaltyChanged(t_ms, c.plid, int(old), int(new), int(reason))
+
+    def _give_penalty(
+        self, c: _Car, t_ms: int, kind: int, reason: int, detail: dict[str, Any] | None = None
+    ) -> list[Event]:
+        """A drive-through or stop-go for ``reason``; a time penalty if too late to serve it."""
+        if self.mode is not SessionMode.RACE or c.finished or c.retired:
+            return []
+        pen = c.pen
+        new = penalties.combined(pen.value, kind)
+        delay = c.driver.serve_after_laps
+        if delay is None:
+            delay = penalties.draw_serve_delay(c.penalty_rng)
+        in_visit = c.plan is not None and c.plan.kind == "in"
+        try:
+            serve_at = penalties.serve_lap(c.laps_done, self.laps, delay, in_visit)
+        except ValueError:
+            # Not enough laps left to come in: LFS gives the time penalty straight away.
+            pen.reason = int(reason)
+            return [self._set_penalty(c, t_ms, penalties.take_time_penalty(pen), reason, detail)]
+        pen.reason = int(reason)
+        pen.given_laps = c.laps_done
+        pen.serve_at = serve_at
+        return [self._set_penalty(c, t_ms, new, reason, detail)]
+
+    def _served(self, c: _Car, kind: int, t_ms: int) -> list[Event]:
+        """The drive-through or stop-go this visit was for is done: it becomes valid."""
+        if c.pen.serving != kind or c.pen.value != kind:
+            return []
+        return [self._set_penalty(c, t_ms, penalties.VALID[PENALTY(kind)], c.pen.reason)]
+
+    def _unserved(self, c: _Car, t_ms: int) -> list[Event]:
+        """A drive-through or stop-go still to serve at its deadline or at the flag: 45 s."""
+        return [self._set_penalty(c, t_ms, penalties.take_time_penalty(c.pen), c.pen.reason)]
+
     def _plan_end(self, c: _Car, t_ms: int) -> list[Event]:
         plan = c.plan
         assert plan is not None
@@ -751,7 +928,12 @@ class Field:
             c.lap_reasons.add("in_lap")
         if request.kind == "out":
             c.lap_reasons.add("out_lap")
-            c.lap_reasons.add("pit_stop")
+            if request.drive_through:
+                c.lap_reasons.add("drive_through")
+            elif c.pen.serving == PENALTY.SG:
+                c.lap_reasons.add("stop_go")
+            else:
+                c.lap_reasons.add("pit_stop")
         if request.kind != "park" or not c.finished:
             c.lap_kind = request.kind
         self._install(c, build_plan(request, c.rng))
@@ -801,13 +983,19 @@ class Field:
         )
         fuel_fraction = float(self._fuel_start[c.index] / self._capacity[c.index])
         out: list[Event] = [
-            LapCompleted(t_ms, c.plid, lap_number, lap_time, t_ms, splits, round(fuel_fraction, 4), c.pit_stops)
+            LapCompleted(
+                t_ms, c.plid, lap_number, lap_time, t_ms, splits, round(fuel_fraction, 4), c.pit_stops, c.pen.value
+            )
         ]
         self._start_lap(c, t_ms, "flying")
         if self.mode is SessionMode.RACE:
+            if penalties.overdue(c.pen, c.laps_done):
+                out.extend(self._unserved(c, t_ms))
             if not self._chequered and c.laps_done >= self.laps:
                 self._chequered = True
             if self._chequered:
+                if c.pen.pending:
+                    out.extend(self._unserved(c, t_ms))
                 out.append(self._finish(c, t_ms))
         elif self._chequered:
             out.append(self._finish(c, t_ms))
@@ -817,8 +1005,15 @@ class Field:
         c.finished = True
         self._finish_count += 1
         c.finish_rank = self._finish_count
-        position = c.finish_rank if self.mode is SessionMode.RACE else self._qualify_rank(c)
-        return Finished(t_ms, c.plid, position, c.laps_done, c.total_time_ms, c.best_lap_ms)
+        if self.mode is SessionMode.RACE:
+            # Where the car stands among those finished so far (a later one may still pass a penalised one).
+            position = [o.plid for o in self._race_order() if o.finished].index(c.plid) + 1
+        else:
+            position = self._qualify_rank(c)
+        confirm = int(CONF.CONFIRMED) | c.pen.confirm
+        return Finished(
+            t_ms, c.plid, position, c.laps_done, c.race_time_ms, c.best_lap_ms, c.pen.value, c.pen.seconds, confirm
+        )
 
     def _qualify_rank(self, c: _Car) -> int:
         timed = sorted((o.best_lap_ms, o.plid) for o in self._cars if o.best_lap_ms > 0)
@@ -842,17 +1037,27 @@ class Field:
                 out.append(self._finish(c, duration_ms))
         return out
 
+    def _race_order(self) -> list[_Car]:
+        """Race classification: finishers, then the others by laps and time.
+
+        Finishers keep the order they took the flag in, except that time penalties move a car
+        down among those that finished with as many laps (LFS adds them to the race time).
+        """
+        finished = sorted((c for c in self._cars if c.finished), key=lambda c: c.finish_rank)
+        slots: dict[int, list[int]] = {}
+        for k, c in enumerate(finished):
+            slots.setdefault(c.laps_done, []).append(k)
+        ordered = list(finished)
+        for ks in slots.values():
+            group = sorted((finished[k] for k in ks), key=lambda c: (c.race_time_ms, c.finish_rank))
+            for k, c in zip(ks, group, strict=True):
+                ordered[k] = c
+        rest = sorted((c for c in self._cars if not c.finished), key=lambda c: (-c.laps_done, c.total_time_ms))
+        return ordered + rest
+
     def _results(self) -> list[dict[str, Any]]:
         if self.mode is SessionMode.RACE:
-            order = sorted(
-                self._cars,
-                key=lambda c: (
-                    0 if c.finished else 1,
-                    c.finish_rank if c.finished else 0,
-                    -c.laps_done,
-                    c.total_time_ms,
-                ),
-            )
+            order = self._race_order()
         else:
             order = sorted(self._cars, key=lambda c: (c.best_lap_ms == 0, c.best_lap_ms, c.plid))
         return [
@@ -860,11 +1065,13 @@ class Field:
                 "position": rank,
                 "plid": c.plid,
                 "laps_done": c.laps_done,
-                "total_time_ms": c.total_time_ms,
+                "total_time_ms": c.race_time_ms,
                 "best_lap_ms": c.best_lap_ms,
                 "finished": c.finished,
                 "retired": c.retired,
                 "pit_stops": c.pit_stops,
+                "penalty": c.pen.value,
+                "penalty_s": c.pen.seconds,
             }
             for rank, c in enumerate(order, start=1)
         ]

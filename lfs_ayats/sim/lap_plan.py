@@ -18,15 +18,21 @@ import numpy as np
 
 from lfs_ayats.sim import incidents
 from lfs_ayats.sim.draft import IncidentSpec, PlanDraft, bump
+from lfs_ayats.sim.penalties import PIT_SPEED_TOLERANCE_MPS
 from lfs_ayats.sim.physics import BaseLap, LapProfile, derive_channels
 from lfs_ayats.sim.speed_edits import apply_cap, apply_zone_cap, continue_from
 from lfs_ayats.sim.track import FloatArray
 
 PLAN_KINDS = ("flying", "race_start", "in", "out", "garage_out", "park", "cooldown")
 """flying: line to line. race_start: grid to line. in: line to line, into the pit lane at
-the end. out: line (in the pit lane) past the box, where it stops, to the line.
-garage_out: box to line (untimed). park: line to box, where it stays. cooldown: an in lap
-after the flag, at a gentle pace."""
+the end. out: line (in the pit lane) past the box, where it stops (or not, on a drive-through),
+to the line. garage_out: box to line (untimed). park: line to box, where it stays. cooldown:
+an in lap after the flag, at a gentle pace."""
+
+PIT_BRAKE_SHARE = 0.6
+"""Share of its braking a driver uses to slow for the pit speed limit."""
+LATE_SLOWING_M = 15.0
+"""A driver who enters the pit lane too fast notices this far after the speed limit line."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,8 @@ class PlanEvent:
     time_s: float
     """Plan-clock time (seconds from the start of the plan)."""
     kind: str
-    """"split", "pit_entry", "pit_exit", "stop_start", "stop_end", "incident"."""
+    """"split", "pit_entry", "pit_exit", "stop_start", "stop_end", "box_pass" (a drive-through
+    passes its box), "pit_speeding" (over the pit-lane limit), "incident", "object_hit"."""
     index: int
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -129,6 +136,10 @@ class PlanRequest:
     gentle: float = 1.0
     """Speed factor for a cool-down lap."""
     retire_chance: float = 0.0
+    pit_speeding_mps: float = 0.0
+    """In lap: how far over the pit speed limit the car crosses the limit line."""
+    drive_through: bool = False
+    """Out lap: drive past the box without stopping (serving a drive-through penalty)."""
 
 
 def _box_index(request: PlanRequest) -> int:
@@ -284,13 +295,18 @@ def build_plan(request: PlanRequest, rng: random.Random) -> LapPlan:
         return round((d - float(draft.distance[0])) / track.step_m)
 
     stop_at: int | None = None
+    box_pass: int | None = None
     if kind in ("in", "cooldown"):
-        draft.speed = apply_zone_cap(
-            draft.speed, draft.distance, to_index(pit.limit_start), n + 10, limit, draft.curves
-        )
+        start = to_index(pit.limit_start)
+        if request.pit_speeding_mps > 0.0:
+            start = _enter_too_fast(draft, start, limit + request.pit_speeding_mps, limit)
+        draft.speed = apply_zone_cap(draft.speed, draft.distance, start, n + 10, limit, draft.curves)
     elif kind == "out":
         draft.speed = apply_zone_cap(draft.speed, draft.distance, -10, to_index(pit.limit_end), limit, draft.curves)
-        stop_at = _box_index(request)
+        if request.drive_through:
+            box_pass = _box_index(request)
+        else:
+            stop_at = _box_index(request)
     elif kind == "garage_out":
         draft.speed = apply_zone_cap(draft.speed, draft.distance, -10, to_index(pit.limit_end), limit, draft.curves)
     elif kind == "park":
@@ -332,7 +348,7 @@ def build_plan(request: PlanRequest, rng: random.Random) -> LapPlan:
         overrides=draft.overrides,
         start_gear=request.start_gear,
     )
-    events = _plan_events(draft, profile, kind, pit_w, stop_at)
+    events = _plan_events(draft, profile, kind, pit_w, stop_at, box_pass)
     return LapPlan(
         kind=kind,
         first_grid_index=first,
@@ -343,6 +359,39 @@ def build_plan(request: PlanRequest, rng: random.Random) -> LapPlan:
         ends_parked=kind == "park" or retire_at is not None,
         retires=retire_at is not None,
     )
+
+
+def _enter_too_fast(draft: PlanDraft, start: int, v_in: float, limit: float) -> int:
+    """Ignore the pit speed limit up to ``v_in`` for a while after the limit line.
+
+    The driver notices only once the car is that fast (at the line, or out of a corner after
+    it) and has gone on a little, and is down to the limit by the timing line. Returns the
+    index from which the limit holds.
+    """
+    curves = draft.curves
+    step = draft.track.step_m
+    n = len(draft)
+    reach = np.nonzero(draft.speed[start:] >= v_in)[0]
+    fast_at = start + (int(reach[0]) if len(reach) else n)
+    slowing_m = (float(curves.brake_distance(v_in)) - float(curves.brake_distance(limit))) / PIT_BRAKE_SHARE
+    late = min(fast_at + round((slowing_m + LATE_SLOWING_M) / step), n - 1)
+    draft.speed = apply_zone_cap(draft.speed, draft.distance, start, late, v_in, draft.curves)
+    return late
+
+
+def _pit_speeding(draft: PlanDraft, profile: LapProfile, pit_w: FloatArray) -> PlanEvent | None:
+    """Where the car first goes over the limit between the pit speed limit lines, if it does."""
+    pit = draft.track.pit
+    signed = pit.signed_distance(profile.distance)
+    zone = (pit_w[: len(signed)] > 0.0) & (signed >= float(pit.signed_distance(pit.limit_start)))
+    zone &= signed <= pit.limit_end
+    over = np.nonzero(zone & (profile.speed_mps > pit.speed_limit_mps + PIT_SPEED_TOLERANCE_MPS))[0]
+    if len(over) == 0:
+        return None
+    peak = float(np.max(profile.speed_mps[zone]))
+    k = int(over[0])
+    detail = {"speed_mps": round(peak, 2), "limit_mps": round(pit.speed_limit_mps, 2)}
+    return PlanEvent(float(profile.time_s[k]), "pit_speeding", k, detail)
 
 
 def _truncate(draft: PlanDraft, n: int) -> None:
@@ -357,7 +406,7 @@ def _truncate(draft: PlanDraft, n: int) -> None:
 
 
 def _plan_events(
-    draft: PlanDraft, profile: LapProfile, kind: str, pit_w: FloatArray, stop_at: int | None
+    draft: PlanDraft, profile: LapProfile, kind: str, pit_w: FloatArray, stop_at: int | None, box_pass: int | None
 ) -> list[PlanEvent]:
     track = draft.track
     pit = track.pit
@@ -371,6 +420,11 @@ def _plan_events(
         events.append(PlanEvent(_time_at(profile, pit.entry_distance), "pit_entry", 0))
     if kind in ("out", "garage_out") and d0 < pit.exit_distance < d1:
         events.append(PlanEvent(_time_at(profile, pit.exit_distance), "pit_exit", 0))
+    if box_pass is not None:
+        events.append(PlanEvent(float(profile.time_s[box_pass]), "box_pass", box_pass))
+    speeding = _pit_speeding(draft, profile, pit_w)
+    if speeding is not None:
+        events.append(speeding)
     if stop_at is not None:
         arrive = float(profile.time_s[stop_at])
         events.append(PlanEvent(arrive, "stop_start", stop_at))
@@ -380,4 +434,3 @@ def _plan_events(
         events.append(PlanEvent(float(profile.time_s[spec.index]), "incident", spec.index, {"spec": spec}))
     events.sort(key=lambda e: (e.time_s, e.kind))
     return events
-

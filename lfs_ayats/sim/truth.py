@@ -12,13 +12,18 @@ TRUTH_FORMAT = "lfs-ayats-sim-truth/1"
 
 @dataclass
 class TruthLog:
-    """What really happened: laps, incidents and pit stops, in the order they happened."""
+    """What really happened: laps, incidents, pit stops and penalties, in the order they happened.
+
+    A penalty record is one change of a car's LFS penalty value: plid, lap, time_ms, old, new,
+    reason (PENALTY_x / PENR_x numbers), as IS_PEN reports it.
+    """
 
     header: dict[str, Any]
     players: list[dict[str, Any]]
     laps: list[dict[str, Any]] = field(default_factory=list)
     incidents: list[dict[str, Any]] = field(default_factory=list)
     pit_stops: list[dict[str, Any]] = field(default_factory=list)
+    penalties: list[dict[str, Any]] = field(default_factory=list)
     results: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -29,6 +34,7 @@ class TruthLog:
             "laps": self.laps,
             "incidents": self.incidents,
             "pit_stops": self.pit_stops,
+            "penalties": self.penalties,
             "results": self.results,
         }
 
