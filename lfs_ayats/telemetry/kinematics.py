@@ -1,0 +1,52 @@
+"""Accelerations of every car from successive IS_MCI samples, column-wise.
+
+Longitudinal acceleration is the change of speed over the time between a car's samples; lateral
+acceleration is the mean speed times the rate of change of the direction of motion (left
+positive), which is the centripetal acceleration whatever the car's slip angle. A car whose
+previous sample is older than `validate.MAX_SAMPLE_GAP_S` (a lost packet, a pause, the first
+sample) gets NaN and the SAMPLE_GAP flag.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .validate import MAX_SAMPLE_GAP_S
+
+MAX_PLID = 256
+
+
+class Kinematics:
+    """Each car's previous time, speed and direction, indexed by PLID."""
+
+    def __init__(self, max_gap_s: float = MAX_SAMPLE_GAP_S) -> None:
+        self.max_gap_s = max_gap_s
+        self._t = np.full(MAX_PLID, np.nan)
+        self._speed = np.zeros(MAX_PLID)
+        self._direction = np.zeros(MAX_PLID)
+
+    def update(self, t: float, plid: np.ndarray, speed: np.ndarray,
+               direction: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(longitudinal, lateral acceleration, too-old-to-derive mask) for one IS_MCI set."""
+        rows = plid.astype(np.intp)
+        dt = t - self._t[rows]
+        usable = (dt > 0.0) & (dt <= self.max_gap_s)  # NaN compares False: the first sample
+        safe_dt = np.where(usable, dt, 1.0)
+        along = (speed - self._speed[rows]) / safe_dt
+        turn = (direction - self._direction[rows] + math.pi) % (2.0 * math.pi) - math.pi
+        across = 0.5 * (speed + self._speed[rows]) * turn / safe_dt
+        # Two sets stamped alike (a batch read off the socket at once) keep the older one as the base.
+        keep = dt != 0.0
+        self._t[rows[keep]] = t
+        self._speed[rows[keep]] = speed[keep]
+        self._direction[rows[keep]] = direction[keep]
+        return np.where(usable, along, np.nan), np.where(usable, across, np.nan), ~usable & (dt != 0.0)
+
+    def forget(self, plid: int | None = None) -> None:
+        """Drop the history of one car, or of all (after a gap in the stream)."""
+        if plid is None:
+            self._t[:] = np.nan
+        else:
+            self._t[plid] = np.nan
