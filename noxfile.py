@@ -26,9 +26,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def types(session: nox.Session) -> None:
-    """mypy, strict on the wire-level packages (packets/, wire/)."""
+    """mypy: strict on the wire-level packages (packets/, wire/), checked on telemetry/ and store/."""
     session.install("-e", ".[dev]")
-    session.run("mypy", "lfs_ayats/packets", "lfs_ayats/wire")
+    session.run("mypy", "lfs_ayats/packets", "lfs_ayats/wire", "lfs_ayats/telemetry", "lfs_ayats/store")
 
 
 @nox.session

@@ -219,6 +219,160 @@ def dump_command(
         sys.stderr.close()  # the reader went away (`| head`): not an error
 
 
+db_app = typer.Typer(help="Locate, describe or compact the database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL [config db.url, LFS_AYATS_DB; "
+                                              "default SQLite in the data folder].")]
+
+
+def _db_url(db: str | None) -> str:
+    from .store.engine import resolve_url
+
+    return resolve_url(load_settings(overrides={"db.url": db})["db.url"])
+
+
+def _store(db: str | None) -> Any:
+    """An open store (schema checked and upgraded), or a one-line error."""
+    from .store.engine import StoreError, open_store
+
+    try:
+        return open_store(_db_url(db))
+    except StoreError as exc:
+        fail(str(exc))
+
+
+def _echo_json(value: Any) -> None:
+    import json
+
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    """Plain aligned columns (no colour, so it pipes well)."""
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(columns)]
+    typer.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    for row in cells:
+        typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+@app.command("import")
+def import_command(
+    files: Annotated[list[Path], typer.Argument(help="Capture files (.lfscap) to import.")],
+    db: DbOption = None,
+) -> None:
+    """Import captures into the database as sessions (a capture imported before is skipped)."""
+    from .store.ingest import import_capture
+    from .wire.capture import CaptureError
+
+    for file in files:
+        if not file.is_file():
+            fail(f"{file}: no such capture file")
+    engine = _store(db)
+    for file in files:
+        try:
+            if sys.stderr.isatty():
+                from rich.console import Console
+                from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+                with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                              TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+                    task = bar.add_task(file.name, total=None)
+
+                    def advance(done: int, total: int, task: Any = task) -> None:
+                        bar.update(task, completed=done, total=total)
+
+                    result = import_capture(file, engine, progress=advance)
+            else:
+                result = import_capture(file, engine)
+        except CaptureError as exc:
+            fail(str(exc))
+        ids = ", ".join(str(i) for i in result.session_ids) or "none"
+        if result.already:
+            typer.echo(f"{file}: already imported (session {ids}); nothing written")
+        else:
+            c = result.counters
+            typer.echo(f"{file}: session {ids}: {c.laps} laps, {c.events} events, {c.samples} samples")
+
+
+@app.command("sessions")
+def sessions_command(
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list.")] = False,
+    db: DbOption = None,
+) -> None:
+    """List the sessions in the database."""
+    from .store import queries
+
+    rows = queries.sessions(_store(db))
+    if as_json:
+        _echo_json(rows)
+    elif not rows:
+        typer.echo("no sessions yet: 'lfs-ayats import FILE' adds a capture")
+    else:
+        _table(rows, ["id", "track", "mode", "cars", "drivers", "laps", "source", "started_at"])
+
+
+@app.command("laps")
+def laps_command(
+    session_id: Annotated[int | None, typer.Argument(help="Only this session.")] = None,
+    driver: Annotated[str | None, typer.Option(help="Only this driver (name, any case).")] = None,
+    clean: Annotated[bool, typer.Option("--clean", help="Only clean laps.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list.")] = False,
+    db: DbOption = None,
+) -> None:
+    """List laps with their times, splits and whether they are clean (and why not)."""
+    from .store import queries
+    from .telemetry.laps import lap_clock
+
+    engine = _store(db)
+    if session_id is not None and queries.session(engine, session_id) is None:
+        fail(f"no session {session_id}", "'lfs-ayats sessions' lists them")
+    rows = queries.laps(engine, session_id, driver=driver, clean=True if clean else None)
+    if as_json:
+        _echo_json(rows)
+        return
+    shown = [{**r, "time": lap_clock(r["time_ms"]), "clean": "yes" if r["clean"] else "no",
+              "splits": " ".join("-" if s is None else lap_clock(s) for s in r["splits_ms"])} for r in rows]
+    _table(shown, ["id", "session_id", "driver", "car", "lap", "time", "splits", "clean", "reason"])
+
+
+@db_app.command("path")
+def db_path_command(db: DbOption = None) -> None:
+    """Print the database URL in use (password masked) or, for SQLite, its file."""
+    from .store.engine import mask_url, sqlite_path
+
+    url = _db_url(db)
+    path = sqlite_path(url)
+    typer.echo(str(path) if path else mask_url(url))
+
+
+@db_app.command("info")
+def db_info_command(
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON object.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Print the database's URL, schema version, size and row counts."""
+    from .store.admin import info
+
+    details = info(_store(db))
+    if as_json:
+        _echo_json(details)
+        return
+    width = max(len(k) for k in details)
+    for key, value in details.items():
+        typer.echo(f"{key:<{width}}  {'' if value is None else value}")
+
+
+@db_app.command("vacuum")
+def db_vacuum_command(db: DbOption = None) -> None:
+    """Compact the database (SQLite VACUUM; PostgreSQL VACUUM ANALYZE)."""
+    from .store.admin import vacuum
+
+    engine = _store(db)
+    vacuum(engine)
+    typer.echo("vacuumed")
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

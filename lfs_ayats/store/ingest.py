@@ -1,0 +1,121 @@
+"""Import a capture: run it through the telemetry feed and write what comes out as sessions.
+
+Each race start (IS_RST) in a capture begins a session, so a capture where the host restarted
+becomes several sessions (`source_index` 0, 1, ...). A capture joined mid-race becomes one session
+from what the feed learnt as it joined. The capture's SHA-256 is kept: importing it again does nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from time import perf_counter
+
+from sqlalchemy import Engine, select
+
+from lfs_ayats.telemetry.events import Event
+from lfs_ayats.telemetry.feed import Feed
+from lfs_ayats.wire.capture import CaptureReader
+
+from .sink import EventSink, SinkCounters, SourceInfo
+from .tables import sessions_table
+
+FLUSH_ROWS = 400_000  # buffered samples before a flush: ~10 min of a 32-car race, a few MB of numpy
+PROGRESS_EVERY = 20_000  # records between progress callbacks
+
+Progress = Callable[[int, int], None]  # (records done, records in all)
+
+
+@dataclass
+class ImportResult:
+    path: Path
+    sha256: str
+    session_ids: list[int] = field(default_factory=list)
+    already: bool = False  # the capture was imported before: nothing written
+    records: int = 0
+    counters: SinkCounters = field(default_factory=SinkCounters)
+    decode_errors: int = 0
+    store_seconds: float = 0.0  # of the import's time, spent in the store (buffering, encoding, writing)
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _started_at(header: dict[str, object]) -> datetime | None:
+    for key in ("started_at", "start", "created", "wall_time", "started"):
+        value = header.get(key)
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(value, UTC)
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value).astimezone(UTC)
+            except ValueError:
+                continue
+    return None
+
+
+def import_capture(path: str | os.PathLike[str], engine: Engine, *, progress: Progress | None = None,
+                   flush_rows: int = FLUSH_ROWS) -> ImportResult:
+    """Write a capture's sessions, drivers, laps, events and samples (nothing if it was imported before)."""
+    path = Path(path)
+    sha = file_sha256(path)
+    result = ImportResult(path, sha)
+    with engine.connect() as conn:
+        known = conn.execute(select(sessions_table.c.id).where(sessions_table.c.source_hash == sha)
+                             .order_by(sessions_table.c.id)).scalars().all()
+    if known:
+        result.session_ids, result.already = [int(i) for i in known], True
+        return result
+    with CaptureReader(path) as reader:
+        header = reader.header
+        info = SourceInfo("capture", str(path.resolve()), sha, str(header.get("lfs_version") or ""),
+                          _started_at(header))
+        sink = EventSink(engine, info)
+        failures: list[BaseException] = []
+
+        spent = 0.0
+
+        def handle(event: Event) -> None:
+            nonlocal spent
+            started = perf_counter()
+            try:
+                sink.handle(event)
+            except BaseException as exc:  # the feed would only count it: a failed import must say so
+                failures.append(exc)
+                raise
+            finally:
+                spent += perf_counter() - started
+
+        feed = Feed([handle])
+        total = len(reader)
+        for n, record in enumerate(reader.records(), 1):
+            feed.feed_record(record)
+            if failures:
+                raise failures[0]
+            if sink.pending >= flush_rows:
+                started = perf_counter()
+                sink.flush()
+                spent += perf_counter() - started
+            if progress is not None and n % PROGRESS_EVERY == 0:
+                progress(n, total)
+        feed.flush()
+        started = perf_counter()
+        sink.close()
+        spent += perf_counter() - started
+        if progress is not None:
+            progress(total, total)
+    result.session_ids = sink.session_ids
+    result.records = total
+    result.counters = sink.counters
+    result.store_seconds = spent
+    result.decode_errors = feed.counters.decode_errors + feed.counters.listener_errors
+    return result

@@ -1,0 +1,420 @@
+"""Telemetry events -> buffered rows and sample blocks, written in batches (one thread uses a sink).
+
+`EventSink.handle(event)` sorts an event into a buffer; `flush()` writes every buffer in one
+transaction with Core executemany. Sessions and drivers are written at once (laps need their ids;
+there are a handful). A `RaceStarted` ends the session in progress and begins another.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from lfs_ayats.telemetry.events import (
+    CarFinished,
+    CarReset,
+    CarSamples,
+    Contact,
+    ContactCar,
+    Event,
+    FeedGap,
+    FlagChanged,
+    GaugeSample,
+    HotlapViolation,
+    LapCompleted,
+    LapReclassified,
+    MotionSample,
+    ObjectHit,
+    PenaltyChanged,
+    PitLaneChanged,
+    PitStopFinished,
+    PitStopStarted,
+    PlayerJoined,
+    PlayerLeft,
+    PlayerPitted,
+    RaceFinished,
+    RaceReported,
+    RaceStarted,
+    ResultConfirmed,
+    SplitCompleted,
+    StateReported,
+)
+
+from .blocks import block_row, merged_row, split_by_car_and_lap
+from .tables import blocks_table, drivers_table, events_table, laps_table, sessions_table
+
+CAR_CHANNELS = ("node", "position", "info", "x_m", "y_m", "z_m", "speed_mps", "direction_rad", "heading_rad",
+                "yaw_rate_radps", "invalid", "lap_fraction", "lap_distance_m", "accel_long_mps2", "accel_lat_mps2",
+                "gap_to_leader_s", "interval_s")
+GAUGE_CHANNELS = ("time_ms", "gear", "speed_mps", "rpm", "turbo_pa", "engine_temp_c", "fuel_fraction",
+                  "oil_pressure_pa", "oil_temp_c", "dash_lights", "show_lights", "throttle", "brake", "clutch",
+                  "flags", "invalid")
+MOTION_CHANNELS = ("heading_rad", "pitch_rad", "roll_rad", "x_m", "y_m", "z_m", "speed_mps", "throttle", "brake",
+                   "clutch", "handbrake", "steer_rad", "engine_speed_radps", "max_torque_nm", "lap_distance_m",
+                   "driven_distance_m", "steer_torque_nm", "invalid")
+WHEELS = ("rl", "rr", "fl", "fr")
+WHEEL_CHANNELS = ("susp_deflect_m", "vertical_load_n", "slip_ratio", "tan_slip_angle", "ang_vel_radps")
+MOTION_WHEEL_COLUMNS = tuple(f"{c}_{w}" for w in WHEELS for c in WHEEL_CHANNELS)
+MAX_PLID = 256
+
+_gauge_values = attrgetter("t", "plid", *GAUGE_CHANNELS)
+_motion_values = attrgetter("t", "plid", *MOTION_CHANNELS)
+
+
+@dataclass
+class SinkCounters:
+    sessions: int = 0
+    laps: int = 0
+    events: int = 0
+    samples: int = 0  # one car at one instant, one OutGauge or one OutSim datagram
+    blocks: int = 0
+    flushes: int = 0
+    flush_seconds_max: float = 0.0
+    ignored: int = 0  # samples and laps that came before any session could be named
+
+
+@dataclass
+class SourceInfo:
+    """Where the events come from: written on every session the sink opens."""
+
+    source: str = "live"
+    path: str = ""
+    sha256: str | None = None
+    lfs_version: str = ""
+    started_at: datetime | None = None
+
+
+@dataclass
+class _Open:
+    id: int
+    track: str
+    t_start: float
+    drivers: dict[int, int] = field(default_factory=dict)  # plid -> drivers.id
+    content: bool = False  # laps or samples: a race start after this begins a new session
+    cars: set[str] = field(default_factory=set)
+
+
+class EventSink:
+    """Buffers one feed's events for one database; not thread-safe (the writer thread owns it)."""
+
+    def __init__(self, engine: Engine, info: SourceInfo | None = None) -> None:
+        self.engine = engine
+        self.info = info or SourceInfo()
+        self.counters = SinkCounters()
+        self.session: _Open | None = None
+        self.session_ids: list[int] = []
+        self._race: RaceReported | None = None
+        self._state: StateReported | None = None
+        self._players: dict[int, PlayerJoined] = {}
+        self._lap = np.zeros(MAX_PLID, np.int64)  # each car's lap being driven, from IS_MCI
+        self._top = np.full(MAX_PLID, np.nan)  # top speed in the lap so far
+        self._fuel: dict[int, float] = {}
+        self._cars: list[CarSamples] = []
+        self._car_rows = 0
+        self._gauge: list[tuple[Any, ...]] = []
+        self._motion: list[tuple[Any, ...]] = []
+        self._laps: list[dict[str, Any]] = []
+        self._events: list[dict[str, Any]] = []
+        self._reclassified: list[LapReclassified] = []
+        self._completed: list[tuple[int, int]] = []  # (plid, lap) whose blocks to merge into one per source
+        self.last_flush = time.monotonic()
+        self.last_t = 0.0
+
+    # -- input ---------------------------------------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        """Buffered rows (car samples count one per car)."""
+        return self._car_rows + len(self._gauge) + len(self._motion) + len(self._laps) + len(self._events)
+
+    def handle(self, ev: Event) -> None:
+        self.last_t = ev.t
+        if isinstance(ev, CarSamples):
+            self._car_samples(ev)
+        elif isinstance(ev, GaugeSample | MotionSample):
+            if self._need_session(ev) is None:
+                return
+            lap = int(self._lap[ev.plid]) if 0 <= ev.plid < MAX_PLID else 0  # the lap per IS_MCI, so far
+            if isinstance(ev, GaugeSample):
+                self._gauge.append((lap, *_gauge_values(ev)))
+            else:
+                self._motion.append((lap, *_motion_values(ev), *_wheel_values(ev)))
+        elif isinstance(ev, LapCompleted):
+            self._lap_completed(ev)
+        elif isinstance(ev, LapReclassified):
+            self._reclassified.append(ev)
+        elif isinstance(ev, RaceStarted):
+            self._race = ev
+            self._race_started(ev)
+            self._event(ev, "race_start", 0, {"mode": ev.mode, "laps": ev.race_laps, "hours": ev.race_hours})
+        elif isinstance(ev, RaceReported):
+            self._race = ev
+        elif isinstance(ev, StateReported):
+            self._state = ev
+        elif isinstance(ev, PlayerJoined):
+            self._player_joined(ev)
+        elif isinstance(ev, PlayerLeft):
+            self._players.pop(ev.plid, None)
+            self._event(ev, "leave", ev.plid, {})
+        elif isinstance(ev, SplitCompleted):
+            if ev.fuel_fraction is not None:
+                self._fuel[ev.plid] = ev.fuel_fraction
+        elif isinstance(ev, Contact):  # a row for each car: "incidents of a car" is one indexed query
+            self._event(ev, "contact", ev.a.plid, _contact_detail(ev.a, ev.b, ev.closing_speed_mps))
+            self._event(ev, "contact", ev.b.plid, _contact_detail(ev.b, ev.a, ev.closing_speed_mps))
+        else:
+            row = event_detail(ev)
+            if row is not None:
+                kind, plid, detail = row
+                self._event(ev, kind, plid, detail)
+
+    def flush(self) -> None:
+        """Write every buffer in one transaction."""
+        started = time.monotonic()
+        session = self.session
+        if session is not None:
+            blocks = self._blocks(session.id)
+            with self.engine.begin() as conn:
+                if self._laps:
+                    conn.execute(insert(laps_table), self._laps)
+                if self._events:
+                    conn.execute(insert(events_table), self._events)
+                for ev in self._reclassified:
+                    laps = laps_table.c
+                    conn.execute(update(laps_table).where(laps.session_id == session.id, laps.plid == ev.plid,
+                                                          laps.lap == ev.lap)
+                                 .values(clean=ev.clean, reason=ev.reasons[0] if ev.reasons else "",
+                                         reasons=list(ev.reasons), notes=list(ev.notes)))
+                if blocks:
+                    conn.execute(insert(blocks_table), blocks)
+                self._merge_completed(conn, session.id)
+            self.counters.laps += len(self._laps)
+            self.counters.events += len(self._events)
+            self.counters.blocks += len(blocks)
+        self._laps, self._events, self._reclassified, self._completed = [], [], [], []
+        self._cars, self._car_rows, self._gauge, self._motion = [], 0, [], []
+        now = time.monotonic()
+        self.last_flush = now
+        self.counters.flushes += 1
+        self.counters.flush_seconds_max = max(self.counters.flush_seconds_max, now - started)
+
+    def close(self) -> None:
+        """Flush, and note the end of the session in progress."""
+        self.flush()
+        self._close_session(self.last_t)
+
+    # -- sessions and drivers ------------------------------------------------------------------------
+
+    def _need_session(self, ev: Event) -> _Open | None:
+        if self.session is None:
+            if self._race is None and self._state is None:
+                self.counters.ignored += 1
+                return None
+            self._open_session(ev.t)
+        return self.session
+
+    def _race_started(self, ev: RaceStarted) -> None:
+        session = self.session
+        if session is None or session.content:
+            self._close_session(ev.t)
+            self._open_session(ev.t)
+            return
+        # Only the pre-start chatter (players joining, the grid) so far: it is this race's session.
+        session.track = ev.track
+        with self.engine.begin() as conn:
+            conn.execute(update(sessions_table).where(sessions_table.c.id == session.id)
+                         .values(**self._session_fields(ev.t)))
+
+    def _session_fields(self, t: float) -> dict[str, Any]:
+        race, state = self._race, self._state
+        track = race.track if race else state.track if state else ""
+        mode = race.mode if race else (state.race_in_progress if state else "")
+        return {"track": track, "mode": mode, "race_laps": race.race_laps if race else 0,
+                "race_hours": race.race_hours if race else 0, "weather": race.weather if race else 0,
+                "wind": race.wind if race else 0, "t_start": t}
+
+    def _open_session(self, t: float) -> None:
+        track = self._session_fields(t)["track"]
+        row = {
+            **self._session_fields(t), "lfs_version": self.info.lfs_version,
+            "started_at": self.info.started_at, "source": self.info.source,
+            "source_path": self.info.path, "source_hash": self.info.sha256, "source_index": len(self.session_ids),
+        }
+        with self.engine.begin() as conn:
+            session_id = int(conn.execute(insert(sessions_table).values(**row)).inserted_primary_key[0])  # type: ignore[index]
+        self.session = _Open(session_id, track, t)
+        self.session_ids.append(session_id)
+        self.counters.sessions += 1
+        self._top[:] = np.nan
+        for player in self._players.values():
+            self._add_driver(player)
+
+    def _close_session(self, t: float) -> None:
+        session = self.session
+        if session is None:
+            return
+        self.flush()
+        with self.engine.begin() as conn:
+            conn.execute(update(sessions_table).where(sessions_table.c.id == session.id)
+                         .values(t_end=t, cars=",".join(sorted(session.cars))))
+        self.session = None
+
+    def _player_joined(self, ev: PlayerJoined) -> None:
+        known = self._players.get(ev.plid)
+        self._players[ev.plid] = ev
+        if self.session is not None and (known is None or known.name != ev.name or ev.plid not in self.session.drivers):
+            self._add_driver(ev)
+        if not ev.reply and not ev.rejoin and self.session is not None:
+            self._event(ev, "join", ev.plid, {"name": ev.name, "car": ev.car})
+
+    def _add_driver(self, ev: PlayerJoined) -> None:
+        session = self.session
+        assert session is not None
+        row = {"session_id": session.id, "plid": ev.plid, "ucid": ev.ucid, "name": ev.name, "user_name": ev.user_name,
+               "plate": ev.plate, "car": ev.car, "ai": ev.ai}
+        with self.engine.begin() as conn:
+            session.drivers[ev.plid] = int(conn.execute(insert(drivers_table).values(**row)).inserted_primary_key[0])  # type: ignore[index]
+        session.cars.add(ev.car)
+
+    # -- samples, laps, events -------------------------------------------------------------------------
+
+    def _car_samples(self, ev: CarSamples) -> None:
+        if len(ev) == 0:
+            return
+        plid = ev.plid.astype(np.int64)
+        self._lap[plid] = ev.lap
+        if self._need_session(ev) is None:
+            return
+        np.fmax.at(self._top, plid, ev.speed_mps)
+        self.session.content = True  # type: ignore[union-attr]
+        self._cars.append(ev)
+        self._car_rows += len(ev)
+
+    def _lap_completed(self, ev: LapCompleted) -> None:
+        session = self._need_session(ev)
+        if session is None:
+            return
+        session.content = True
+        self._completed.append((ev.plid, ev.lap))
+        player = self._players.get(ev.plid)
+        top = self._top[ev.plid]
+        self._top[ev.plid] = np.nan
+        fuel = ev.fuel_fraction if ev.fuel_fraction is not None else self._fuel.get(ev.plid)
+        self._laps.append({
+            "session_id": session.id, "driver_id": session.drivers.get(ev.plid), "plid": ev.plid,
+            "driver": ev.driver, "track": session.track, "car": player.car if player else "", "lap": ev.lap,
+            "time_ms": ev.lap_time_ms, "elapsed_ms": ev.elapsed_ms, "splits_ms": list(ev.splits_ms),
+            "sectors_ms": list(ev.sectors_ms), "clean": ev.clean, "reason": ev.reasons[0] if ev.reasons else "",
+            "reasons": list(ev.reasons), "notes": list(ev.notes), "penalty": ev.penalty, "pit_stops": ev.pit_stops,
+            "fuel_fraction": fuel, "top_speed_mps": None if math.isnan(top) else float(top),
+            "t_start": ev.t - ev.lap_time_ms / 1000.0, "t_end": ev.t,
+        })
+
+    def _event(self, ev: Event, kind: str, plid: int, detail: dict[str, Any]) -> None:
+        session = self._need_session(ev)
+        if session is None:
+            return
+        lap = int(self._lap[plid]) if 0 < plid < MAX_PLID else 0
+        self._events.append({"session_id": session.id, "kind": kind, "plid": plid, "lap": lap, "t": ev.t,
+                             "time_ms": getattr(ev, "time_ms", None), "detail": detail})
+
+    def _merge_completed(self, conn: Connection, session_id: int) -> None:
+        # Timed flushes (~1 s, live) and big-batch flushes (imports) cut a lap into several blocks;
+        # once the lap is over its blocks become one per source, so reading a lap is one row each.
+        b = blocks_table.c
+        for plid, lap in self._completed:
+            found = conn.execute(select(b.id, b.source, b.data).where(b.session_id == session_id, b.plid == plid,
+                                                                      b.lap == lap).order_by(b.source, b.t_start)).all()
+            by_source: dict[str, list[Any]] = {}
+            for row in found:
+                by_source.setdefault(row.source, []).append(row)
+            for source, rows in by_source.items():
+                if len(rows) < 2:
+                    continue
+                conn.execute(delete(blocks_table).where(b.id.in_([r.id for r in rows])))
+                conn.execute(insert(blocks_table), [merged_row(session_id, plid, lap, source, [r.data for r in rows])])
+
+    def _blocks(self, session_id: int) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        if self._cars:
+            sets = self._cars
+            counts = np.fromiter((len(s) for s in sets), np.int64, len(sets))
+            columns = {"t": np.repeat(np.fromiter((s.t for s in sets), np.float64, len(sets)), counts),
+                       "plid": np.concatenate([s.plid for s in sets]), "lap": np.concatenate([s.lap for s in sets])}
+            for name in CAR_CHANNELS:
+                columns[name] = np.concatenate([getattr(s, name) for s in sets])
+            out += [block_row(session_id, p, lap, "cars", cols) for p, lap, cols in split_by_car_and_lap(columns)]
+            self.counters.samples += len(columns["t"])
+        for source, rows, names in (("gauge", self._gauge, GAUGE_CHANNELS),
+                                    ("motion", self._motion, MOTION_CHANNELS + MOTION_WHEEL_COLUMNS)):
+            if not rows:
+                continue
+            columns = _columns(rows, ("lap", "t", "plid", *names))
+            out += [block_row(session_id, p, lap, source, cols) for p, lap, cols in split_by_car_and_lap(columns)]
+            self.counters.samples += len(rows)
+        return out
+
+
+def _contact_detail(car: ContactCar, other: ContactCar, closing_speed_mps: float) -> dict[str, Any]:
+    return {"other_plid": other.plid, "closing_speed_mps": closing_speed_mps, "speed_mps": car.speed_mps,
+            "other_speed_mps": other.speed_mps, "x_m": car.x_m, "y_m": car.y_m}
+
+
+def _wheel_values(ev: MotionSample) -> tuple[float, ...]:
+    if len(ev.wheels) != 4:
+        return (math.nan,) * len(MOTION_WHEEL_COLUMNS)
+    return tuple(getattr(w, c) for w in ev.wheels for c in WHEEL_CHANNELS)
+
+
+def _columns(rows: list[tuple[Any, ...]], names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    columns = list(zip(*rows, strict=True))
+    out: dict[str, np.ndarray] = {}
+    for name, values in zip(names, columns, strict=True):
+        try:
+            out[name] = np.asarray(values, dtype=np.int64 if name in ("plid", "lap") else np.float64)
+        except (TypeError, ValueError):  # None in an optional channel
+            out[name] = np.array([math.nan if v is None else v for v in values], dtype=np.float64)
+    return out
+
+
+def event_detail(ev: Event) -> tuple[str, int, dict[str, Any]] | None:
+    """(kind, plid, detail) for an event the events table keeps; None for the rest."""
+    if isinstance(ev, ObjectHit):
+        return "object_hit", ev.plid, {"closing_speed_mps": ev.closing_speed_mps, "object_index": ev.object_index,
+                                       "layout": ev.layout, "x_m": ev.object_x_m, "y_m": ev.object_y_m}
+    if isinstance(ev, HotlapViolation):
+        return "hlv", ev.plid, {"reason": ev.reason, "x_m": ev.car.x_m, "y_m": ev.car.y_m}
+    if isinstance(ev, PenaltyChanged):
+        return "penalty", ev.plid, {"old": ev.old, "new": ev.new, "reason": ev.reason}
+    if isinstance(ev, PitStopStarted):
+        return "pit_stop", ev.plid, {"laps_done": ev.laps_done, "fuel_added_fraction": ev.fuel_added_fraction,
+                                     "tyres": list(ev.tyres), "work": ev.work}
+    if isinstance(ev, PitStopFinished):
+        return "pit_stop_finished", ev.plid, {"stop_time_ms": ev.stop_time_ms}
+    if isinstance(ev, PitLaneChanged):
+        return "pit_lane", ev.plid, {"entered": ev.entered, "purpose": ev.purpose}
+    if isinstance(ev, FlagChanged):
+        return "flag", ev.plid, {"flag": ev.flag, "on": ev.on, "car_behind": ev.car_behind}
+    if isinstance(ev, CarReset):
+        return "car_reset", ev.plid, {}
+    if isinstance(ev, PlayerPitted):
+        return "garage", ev.plid, {}
+    if isinstance(ev, RaceFinished):
+        return "race_finish", ev.winner_plid, {}
+    if isinstance(ev, CarFinished):
+        return "finish", ev.plid, {"total_time_ms": ev.total_time_ms, "best_lap_ms": ev.best_lap_ms,
+                                   "laps_done": ev.laps_done, "pit_stops": ev.pit_stops}
+    if isinstance(ev, ResultConfirmed):
+        return "result", ev.plid, {"position": ev.position, "name": ev.name, "car": ev.car,
+                                   "total_time_ms": ev.total_time_ms, "best_lap_ms": ev.best_lap_ms,
+                                   "laps_done": ev.laps_done, "pit_stops": ev.pit_stops, "penalty_s": ev.penalty_s}
+    if isinstance(ev, FeedGap):
+        return "gap", 0, {"reason": ev.reason}
+    return None

@@ -1,0 +1,113 @@
+"""A simulated race imported into the store agrees with the simulator's ground truth."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from lfs_ayats.store import queries
+from lfs_ayats.store.ingest import import_capture
+from lfs_ayats.store.tables import blocks_table, drivers_table, events_table, laps_table, sessions_table
+from lfs_ayats.telemetry.events import LapCompleted
+
+from .conftest import Imported
+
+# truth reason -> the telemetry layer's reason for the same thing
+MAPPED = {"race_start": "race_start", "in_lap": "in_lap", "out_lap": "out_lap", "pit_stop": "pit",
+          "hotlap_invalid": "hlv", "contact": "contact", "object_hit": "object_hit"}
+ONLY_TELEMETRY = {"yellow_flag", "slow", "penalty"}  # the simulator's truth has no such lap reasons
+
+
+def test_one_session_with_the_race(imported: Imported) -> None:
+    [session] = queries.sessions(imported.engine)
+    truth = imported.race.truth
+    assert session["track"] == truth["track"]["code"] and session["mode"] == "race"
+    assert session["race_laps"] == truth["race_laps"] and session["source"] == "capture"
+    assert session["lfs_version"] == "0.8C" and session["cars"] == "XFG"
+    assert session["laps"] == len(truth["laps"]) and session["drivers"] == len(truth["players"])
+
+
+def test_every_lap_has_the_exact_time_and_splits(imported: Imported) -> None:
+    stored = {(lap["plid"], lap["lap"]): lap for lap in queries.laps(imported.engine, imported.session_id)}
+    truth = imported.race.truth
+    names = {p["plid"]: p["name"] for p in truth["players"]}
+    assert len(stored) == len(truth["laps"])
+    for lap in truth["laps"]:
+        got = stored[lap["plid"], lap["lap"]]
+        assert (got["time_ms"], got["splits_ms"], got["sectors_ms"]) == (lap["time_ms"], lap["splits_ms"],
+                                                                          lap["sectors_ms"])
+        assert got["driver"] == names[lap["plid"]] and got["car"] == "XFG"
+        assert got["top_speed_mps"] is not None and 20 < got["top_speed_mps"] < 80
+
+
+def test_clean_flags_and_reasons_match_the_truth(imported: Imported,
+                                                 feed_laps: dict[tuple[int, int], LapCompleted]) -> None:
+    stored = {(lap["plid"], lap["lap"]): lap for lap in queries.laps(imported.engine, imported.session_id)}
+    for lap in imported.race.truth["laps"]:
+        got = stored[lap["plid"], lap["lap"]]
+        expected = {MAPPED[r] for r in lap["reasons"] if r in MAPPED}
+        reasons = set(got["reasons"])
+        assert reasons - ONLY_TELEMETRY == expected, (lap, got)
+        assert got["clean"] == (not reasons)
+        if lap["clean"]:
+            assert reasons <= ONLY_TELEMETRY
+        assert got["reason"] == (got["reasons"][0] if got["reasons"] else "")
+        # and exactly what the telemetry layer decided
+        feed = feed_laps[lap["plid"], lap["lap"]]
+        assert (got["clean"], tuple(got["reasons"])) == (feed.clean, feed.reasons)
+
+
+def test_incidents_are_stored_where_the_truth_has_them(imported: Imported) -> None:
+    engine, sid, truth = imported.engine, imported.session_id, imported.race.truth
+    events = queries.events(engine, sid)
+
+    def stored(kind: str) -> list[tuple[int, int | None]]:
+        return sorted((e["plid"], e["time_ms"]) for e in events if e["kind"] == kind)
+
+    def expected(kind: str) -> list[tuple[int, int | None]]:
+        return sorted((i["plid"], i["time_ms"]) for i in truth["incidents"] if i["kind"] == kind)
+
+    assert stored("contact") == expected("contact")
+    assert stored("hlv") == expected("hotlap_invalid")
+    assert stored("object_hit") == expected("object_hit")
+    for incident in truth["incidents"]:
+        if incident["kind"] in ("contact", "hotlap_invalid", "object_hit"):
+            [match] = [e for e in events if e["plid"] == incident["plid"] and e["time_ms"] == incident["time_ms"]
+                       and e["kind"] != "penalty"]
+            assert match["lap"] == incident["lap"]
+    contacts = [e for e in events if e["kind"] == "contact"]
+    assert {(e["plid"], e["detail"]["other_plid"]) for e in contacts} == {
+        (i["plid"], i["detail"]["other_plid"]) for i in truth["incidents"] if i["kind"] == "contact"}
+    assert sorted(e["plid"] for e in events if e["kind"] == "penalty") == sorted(p["plid"] for p in truth["penalties"])
+    pits = [e for e in events if e["kind"] == "pit_stop"]
+    assert sorted((e["plid"], e["detail"]["laps_done"]) for e in pits) == sorted(
+        (p["plid"], p["laps_done"]) for p in truth["pit_stops"])
+    results = sorted((e["detail"]["position"], e["plid"]) for e in events if e["kind"] == "result")
+    assert [plid for _, plid in results] == [r["plid"] for r in sorted(truth["results"], key=lambda r: r["position"])]
+
+
+def test_importing_the_same_capture_again_writes_nothing(imported: Imported) -> None:
+    def counts() -> list[int]:
+        with imported.engine.connect() as conn:
+            return [conn.execute(select(func.count()).select_from(t)).scalar_one()
+                    for t in (sessions_table, drivers_table, laps_table, events_table, blocks_table)]
+
+    before = counts()
+    again = import_capture(imported.race.full, imported.engine)
+    assert again.already and again.session_ids == imported.result.session_ids
+    assert counts() == before
+
+
+def test_best_laps_per_track_and_car(imported: Imported) -> None:
+    best = queries.best_laps(imported.engine, "GM1", "XFG", limit=3)
+    stored_clean = sorted((lap["time_ms"], lap["plid"])
+                          for lap in queries.laps(imported.engine, imported.session_id, clean=True))
+    assert [(b["time_ms"], b["plid"]) for b in best] == stored_clean[:3]
+    assert all(b["clean"] and b["track"] == "GM1" and b["car"] == "XFG" for b in best)
+    assert queries.best_laps(imported.engine, "BL1") == []
+
+
+def test_laps_of_a_driver_and_clean_filter(imported: Imported) -> None:
+    name = imported.race.truth["players"][0]["name"]
+    mine = queries.laps(imported.engine, driver=name.upper())
+    assert [lap["lap"] for lap in mine] == [1, 2, 3, 4] and {lap["driver"] for lap in mine} == {name}
+    assert all(lap["clean"] for lap in queries.laps(imported.engine, imported.session_id, clean=True))
