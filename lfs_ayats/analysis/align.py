@@ -89,8 +89,8 @@ def make_grid(length_m: float, step_m: float = GRID_STEP_M) -> np.ndarray:
 
 
 def _columns(frame: pl.DataFrame) -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {c: frame[c].cast(pl.Float64).to_numpy() for c in ("t", "x_m", "y_m", "speed_mps", "lap_distance_m")
-           if c in frame.columns}
+    names = ("t", "x_m", "y_m", "speed_mps", "lap_distance_m")
+    out: dict[str, np.ndarray] = {c: frame[c].cast(pl.Float64).to_numpy() for c in names if c in frame.columns}
     n = frame.height
     for c in ("x_m", "y_m", "speed_mps"):
         out.setdefault(c, np.full(n, np.nan))
