@@ -387,3 +387,32 @@ def align(trace: LapTrace, grid: np.ndarray, *, path: RefPath | None = None) -> 
     idx = monotone(s)
     s_kept, t_kept = s[idx], trace.t[idx] - trace.t[0]
     return AlignedLap(trace, axis, grid, np.interp(grid, s_kept, t_kept), s_kept, idx)
+
+
+@dataclass(frozen=True)
+class Aligned:
+    """Several laps on one grid: on the ruler when every lap has it, else on the first lap's driven path."""
+
+    laps: list[AlignedLap]
+    grid: np.ndarray
+    axis: str
+    x: np.ndarray  # the first lap's position at each grid distance (for maps)
+    y: np.ndarray
+
+
+def align_many(traces: list[LapTrace], step_m: float = GRID_STEP_M) -> Aligned:
+    """Put `traces` on one grid; the first is the reference (its ruler length or its path)."""
+    if not traces:
+        raise ValueError("no laps to align")
+    first = traces[0]
+    if all(t.s is not None for t in traces):
+        assert first.s is not None
+        grid = make_grid(first.length_m, step_m)
+        laps = [align(t, grid) for t in traces]
+        return Aligned(laps, grid, "indexed", np.interp(grid, first.s, first.x), np.interp(grid, first.s, first.y))
+    if not all(t.has_xy for t in traces):
+        raise ValueError("a lap has neither IndexedDistance nor positions to align on")
+    path = driven_path(first)
+    grid = make_grid(path.length_m, step_m)
+    laps = [align(t, grid, path=path) for t in traces]
+    return Aligned(laps, grid, "projected", np.interp(grid, path.s, path.x), np.interp(grid, path.s, path.y))

@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 
 from lfs_ayats.store import queries
 
-from .align import GRID_STEP_M, AlignedLap, LapTrace, align, driven_path, make_grid
+from .align import GRID_STEP_M, AlignedLap, LapTrace, align_many
 from .load import LapNotFound, LapSource
 
 CHANNELS = ("speed_mps", "throttle", "brake", "gear", "rpm", "steer_rad")
@@ -135,21 +135,13 @@ def compare_traces(lap: LapTrace, refs: Sequence[LapTrace], *, kind: str = "lap"
     """Δt(s) of `lap` against `refs` (one lap, or several for an envelope; the first sets the path)."""
     if not refs:
         raise NoReference("no reference lap")
-    traces = [lap, *refs]
-    if all(t.s is not None for t in traces):
-        grid = make_grid(refs[0].length_m, step_m)
-        aligned = [align(t, grid) for t in traces]
-        ref0 = refs[0]
-        assert ref0.s is not None
-        x = np.interp(grid, ref0.s, ref0.x)
-        y = np.interp(grid, ref0.s, ref0.y)
-    else:
-        if not all(t.has_xy for t in traces):
-            raise NoReference("a lap has neither IndexedDistance nor positions to align on")
-        path = driven_path(refs[0])
-        grid = make_grid(path.length_m, step_m)
-        aligned = [align(t, grid, path=path) for t in traces]
-        x, y = np.interp(grid, path.s, path.x), np.interp(grid, path.s, path.y)
+    # The reference goes first: its ruler length or driven path defines the grid.
+    try:
+        together = align_many([*refs, lap], step_m)
+    except ValueError as exc:
+        raise NoReference(str(exc)) from None
+    grid, x, y = together.grid, together.x, together.y
+    aligned = [together.laps[-1], *together.laps[:-1]]
     cmp, others = aligned[0], aligned[1:]
     ref_times = np.vstack([a.t for a in others])
     t_ref = np.median(ref_times, axis=0)
@@ -169,9 +161,9 @@ def compare_traces(lap: LapTrace, refs: Sequence[LapTrace], *, kind: str = "lap"
     label = refs[0].label if len(refs) == 1 else f"envelope of {len(refs)} laps"
     return Comparison(
         lap_id=lap.lap_id, label=lap.label, reference=kind, reference_ids=tuple(r.lap_id for r in refs),
-        reference_label=label, axis=cmp.axis, step_m=step_m, length_m=float(grid[-1]),
+        reference_label=label, axis=together.axis, step_m=step_m, length_m=float(grid[-1]),
         frame=pl.DataFrame(columns), lap_time_ms=lap.time_ms, reference_time_ms=ref_time,
-        timing=[_timing(t) for t in traces],
+        timing=[_timing(t) for t in (lap, *refs)],
     )
 
 
