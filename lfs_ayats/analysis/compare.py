@@ -14,6 +14,7 @@ Public API
   y_m, and for each channel in CHANNELS the lap's value and ``<name>_ref`` (NaN where a lap has no
   such samples; IS_MCI-only laps have speed alone); envelopes add delta_p10_s and delta_p90_s.
 - ``Comparison.closure_ms`` = |Δt(L) - (T_lap - T_ref)| against the official IS_LAP times.
+- ``LiveReference.from_trace(trace).delta(s_now, elapsed_s)``: the live Δ during a lap.
 
 Δt > 0 means the lap is slower than the reference at that distance.
 """
@@ -23,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
@@ -167,6 +168,38 @@ def compare_traces(lap: LapTrace, refs: Sequence[LapTrace], *, kind: str = "lap"
     )
 
 
+@dataclass(frozen=True)
+class LiveReference:
+    """A reference lap's time at each ruler distance, for the live Δ (6(b) analysis 1, live form).
+
+    Δ_live = t_elapsed - t_ref(s_now), by binary search over the reference's samples; None once the
+    lap has run past the reference's last sample. A UI freezes the value FREEZE_S after the line.
+    """
+
+    s: np.ndarray
+    t: np.ndarray  # seconds since the line
+    label: str = ""
+    time_ms: int | None = None
+
+    FREEZE_S: ClassVar[float] = 5.0
+
+    @classmethod
+    def from_trace(cls, trace: LapTrace) -> LiveReference:
+        if trace.s is None:
+            raise NoReference("a live reference needs a lap with IndexedDistance (OutSim)")
+        return cls(trace.s.copy(), trace.t - trace.t[0], trace.label, trace.time_ms)
+
+    def delta(self, s_now: float, elapsed_s: float) -> float | None:
+        if not 0.0 <= s_now <= self.s[-1]:
+            return None
+        k = int(np.searchsorted(self.s, s_now, side="right"))
+        if k >= len(self.s):
+            return elapsed_s - float(self.t[-1])
+        k = max(k, 1)
+        f = (s_now - self.s[k - 1]) / (self.s[k] - self.s[k - 1])
+        return elapsed_s - float(self.t[k - 1] + f * (self.t[k] - self.t[k - 1]))
+
+
 # -- references from the store ---------------------------------------------------------------------------
 
 
@@ -222,5 +255,5 @@ def compare_laps(source: LapSource | Engine, lap_id: int, ref: str | int = "best
     return compare_traces(trace, refs, kind=kind, step_m=step_m)
 
 
-__all__ = ["CHANNELS", "Comparison", "LapNotFound", "LapSource", "NoReference", "compare_laps", "compare_traces",
-           "reference_laps"]
+__all__ = ["CHANNELS", "Comparison", "LapNotFound", "LapSource", "LiveReference", "NoReference", "compare_laps",
+           "compare_traces", "reference_laps"]

@@ -136,3 +136,20 @@ def test_the_grid_step_is_a_parameter(analysed: Analysed) -> None:
     assert c.step_m == 10.0 and np.allclose(np.diff(c.frame["s_m"].to_numpy())[:-1], 10.0)
     d = compare_laps(analysed.engine, lap["id"], "best")
     assert d.step_m == GRID_STEP_M and abs(c.delta_s - d.delta_s) < 0.002
+
+
+def test_the_live_delta_follows_the_distance_aligned_trace(analysed: Analysed) -> None:
+    from lfs_ayats.analysis.compare import LiveReference
+
+    source = LapSource(analysed.engine)
+    own = [lap for lap in analysed.clean() if lap["plid"] == VIEWED]
+    ref, lap = (source.trace(x) for x in own[:2])
+    assert ref is not None and lap is not None and lap.s is not None
+    live = LiveReference.from_trace(ref)
+    c = compare_traces(lap, [ref])
+    for s, t in zip(lap.s[1:-1:7], (lap.t - lap.t[0])[1:-1:7], strict=True):
+        d = live.delta(float(s * ref.length_m / lap.length_m), float(t))
+        assert d is not None and abs(d - c.delta_at(float(s * ref.length_m / lap.length_m))) < 0.005
+    assert live.delta(ref.length_m + 1.0, 100.0) is None and live.delta(-1.0, 0.0) is None
+    with pytest.raises(NoReference):
+        LiveReference.from_trace(replace(ref, s=None))
