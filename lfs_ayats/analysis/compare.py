@@ -11,8 +11,9 @@ Public API
   whole store), "envelope" (the best `envelope_n` clean laps: the driver's own in the session when
   they have 3, else the session's in the same car) or a lap id.
 - ``Comparison.frame``: one row per grid point: s_m, t_s, t_ref_s, delta_s, loss_rate_s_per_m, x_m,
-  y_m, and for each channel in CHANNELS the lap's value and ``<name>_ref`` (NaN where a lap has no
-  such samples; IS_MCI-only laps have speed alone); envelopes add delta_p10_s and delta_p90_s.
+  y_m, source_gap_m (distance to the lap's nearest sample), and for each channel in CHANNELS the
+  lap's value and ``<name>_ref`` (NaN where a lap has no such samples; IS_MCI-only laps have speed
+  alone); envelopes add delta_p10_s and delta_p90_s.
 - ``Comparison.closure_ms`` = |Δt(L) - (T_lap - T_ref)| against the official IS_LAP times.
 - ``LiveReference.from_trace(trace).delta(s_now, elapsed_s)``: the live Δ during a lap.
 
@@ -118,6 +119,14 @@ def _channel(aligned: AlignedLap, name: str) -> np.ndarray:
     return np.full(len(aligned.grid), np.nan) if values is None else values
 
 
+def _source_gap(aligned: AlignedLap) -> np.ndarray:
+    """At each grid point, how far the nearest sample of the lap is (data quality: 10 Hz ≈ 3 m, 100 Hz < 1 m)."""
+    s, grid = aligned.sample_s, aligned.grid
+    k = np.clip(np.searchsorted(s, grid), 1, len(s) - 1)
+    out: np.ndarray = np.minimum(np.abs(grid - s[k - 1]), np.abs(s[k] - grid))
+    return out
+
+
 def _median(rows: list[np.ndarray]) -> np.ndarray:
     stack = np.vstack(rows)
     if np.isnan(stack).all():
@@ -151,6 +160,7 @@ def compare_traces(lap: LapTrace, refs: Sequence[LapTrace], *, kind: str = "lap"
         "s_m": grid, "t_s": cmp.t, "t_ref_s": t_ref, "delta_s": delta,
         "loss_rate_s_per_m": np.gradient(delta, grid), "x_m": x, "y_m": y,
     }
+    columns["source_gap_m"] = _source_gap(cmp)
     if len(others) > 1:
         columns["delta_p10_s"] = cmp.t - np.percentile(ref_times, 90, axis=0)
         columns["delta_p90_s"] = cmp.t - np.percentile(ref_times, 10, axis=0)

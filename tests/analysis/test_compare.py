@@ -98,6 +98,8 @@ def test_gauge_and_motion_channels_only_where_the_lap_has_them(analysed: Analyse
     viewed = [lap for lap in analysed.clean() if lap["plid"] == VIEWED]
     c = compare_laps(analysed.engine, viewed[-1]["id"], "last")
     assert c.axis == "indexed"
+    gap = c.frame["source_gap_m"].to_numpy()
+    assert gap.min() == 0.0 and 0.5 < np.median(gap) < 3.0 and gap.max() < 5.0  # 10 Hz at ≈ 30 m/s
     for name in ("throttle", "brake", "gear", "rpm", "steer_rad"):
         values = c.frame[name].to_numpy()
         assert np.isfinite(values).mean() > 0.99, name
