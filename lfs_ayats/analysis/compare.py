@@ -3,12 +3,13 @@
 Public API
 ----------
 - ``compare_traces(lap, refs, *, kind="lap", step_m=2.0) -> Comparison``: pure, over `LapTrace`s
-  (`align.cut_indexed` / `align.cut_at_line` build them from polars frames). One ref is a lap; several
-  make the envelope (median of their times at each distance, with a p10-p90 band).
+  (``align.trace_from_frame(samples, t_start, t_end, line=..., channels=...)`` cuts one from a polars
+  frame of samples; ``align.fit_line(cars)`` locates the line from a frame of every car's positions).
+  One ref is a lap; several make the envelope (median of their times at each distance, p10-p90 band).
 - ``compare_laps(source_or_engine, lap_id, ref="best", *, step_m=2.0, envelope_n=5) -> Comparison``:
   the same, read from the store. `ref` is "best" (the session's fastest clean lap in the same car,
-  not the lap itself), "last" (the driver's previous lap), "alltime" (the fastest clean lap for the track and car in the
-  whole store), "envelope" (the best `envelope_n` clean laps: the driver's own in the session when
+  not the lap itself), "last" (the driver's previous lap), "alltime" (the fastest clean lap for the
+  track and car in the whole store), "envelope" (the best `envelope_n` clean laps: the driver's own in the session when
   they have 3, else the session's in the same car) or a lap id.
 - ``Comparison.frame``: one row per grid point: s_m, t_s, t_ref_s, delta_s, loss_rate_s_per_m, x_m,
   y_m, source_gap_m (distance to the lap's nearest sample), and for each channel in CHANNELS the

@@ -155,3 +155,24 @@ def test_the_live_delta_follows_the_distance_aligned_trace(analysed: Analysed) -
     assert live.delta(ref.length_m + 1.0, 100.0) is None and live.delta(-1.0, 0.0) is None
     with pytest.raises(NoReference):
         LiveReference.from_trace(replace(ref, s=None))
+
+
+def test_the_pure_path_from_frames_gives_the_stored_comparison(analysed: Analysed) -> None:
+    from lfs_ayats.analysis.align import fit_line, trace_from_frame
+    from lfs_ayats.store import queries
+
+    field = sorted((r for r in analysed.clean() if r["plid"] != VIEWED), key=lambda r: r["time_ms"])
+    lap, ref = field[-1], field[0]  # IS_MCI-only cars: the store path also aligns them by projection
+    line = fit_line(queries.telemetry(analysed.engine, analysed.session_id, channels=["x_m", "y_m"]))
+    traces = []
+    for row in (lap, ref):
+        t_end = row["t_end"]
+        window = (t_end - row["time_ms"] / 1000 - 2, t_end + 2)
+        cars = queries.telemetry(analysed.engine, analysed.session_id, plid=row["plid"], time=window)
+        traces.append(trace_from_frame(cars, t_end - row["time_ms"] / 1000, t_end, line=line, time_ms=row["time_ms"],
+                                       lap_id=row["id"]))
+    assert all(t is not None for t in traces)
+    pure = compare_traces(traces[0], [traces[1]])  # type: ignore[list-item,arg-type]
+    stored = compare_laps(analysed.engine, lap["id"], ref["id"])
+    assert pure.axis == stored.axis == "projected" and pure.delta_s == pytest.approx(stored.delta_s, abs=1e-6)
+    assert pure.closure_ms <= 10.0
