@@ -9,8 +9,8 @@ Public API
 - ``compare_laps(source_or_engine, lap_id, ref="best", *, step_m=2.0, envelope_n=5) -> Comparison``:
   the same, read from the store. `ref` is "best" (the session's fastest clean lap in the same car,
   not the lap itself), "last" (the driver's previous lap), "alltime" (the fastest clean lap for the
-  track and car in the whole store), "envelope" (the best `envelope_n` clean laps: the driver's own in the session when
-  they have 3, else the session's in the same car) or a lap id.
+  track and car in the whole store), "envelope" (the best `envelope_n` clean laps: the driver's own
+  in the session when they have 3, else the session's in the same car) or a lap id.
 - ``Comparison.frame``: one row per grid point: s_m, t_s, t_ref_s, delta_s, loss_rate_s_per_m, x_m,
   y_m, source_gap_m (distance to the lap's nearest sample), and for each channel in CHANNELS the
   lap's value and ``<name>_ref`` (NaN where a lap has no such samples; IS_MCI-only laps have speed
