@@ -49,6 +49,7 @@ class LiveStream:
 class _Rate:
     def __init__(self, hz: float) -> None:
         self.period = 1.0 / hz
+        self.changed = asyncio.Event()  # a new rate takes effect now, not after the old period
 
 
 async def _read(websocket: WebSocket, rate: _Rate) -> None:
@@ -70,6 +71,7 @@ def _new_rate(text: str, rate: _Rate) -> str | None:
     except (ValueError, KeyError, TypeError):
         return f'expected {{"hz": N}} with N from {MIN_HZ:g} to {MAX_HZ:g}, got {text[:60]!r}'
     rate.period = 1.0 / float(hz)
+    rate.changed.set()
     return None
 
 
@@ -88,6 +90,7 @@ async def live(
         return
     rate = _Rate(hz)
     reader = asyncio.ensure_future(_read(websocket, rate))
+    changed = asyncio.ensure_future(rate.changed.wait())
     stream.clients += 1
     sent = -1
     try:
@@ -96,7 +99,10 @@ async def live(
             if version != sent:
                 await websocket.send_text(text)
                 sent = version
-            await asyncio.wait({reader}, timeout=rate.period)
+            await asyncio.wait({reader, changed}, timeout=rate.period, return_when=asyncio.FIRST_COMPLETED)
+            if changed.done():
+                rate.changed.clear()
+                changed = asyncio.ensure_future(rate.changed.wait())
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass  # the client went away while we were sending
     except Exception as exc:  # the websockets library's ConnectionClosed and friends, depending on the server
@@ -104,9 +110,10 @@ async def live(
             raise
     finally:
         stream.clients -= 1
-        reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await reader
+        for task in (reader, changed):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
 
 def describe() -> dict[str, Any]:

@@ -28,6 +28,7 @@ FORMATS = {"json": "application/json", "csv": "text/csv", "parquet": PARQUET}
 # Names, codes and free text: printable, short (PostgreSQL refuses NUL bytes in text).
 Text = Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00-\x1f]*$")]
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+ISO_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?$"
 
 
 def get_engine(request: Request) -> Engine:
@@ -66,22 +67,28 @@ def list_sessions(
     car: Annotated[Text, Query(description="Sessions with this car in them, e.g. XFG.")] = None,
     driver: Annotated[Text, Query(description="Sessions this driver drove in (name or LFS user name, any case).")]
     = None,
-    since: Annotated[datetime | None, Query(description="Started at or after (ISO 8601; UTC if no zone).")] = None,
-    until: Annotated[datetime | None, Query(description="Started at or before (ISO 8601; UTC if no zone).")] = None,
+    since: Annotated[str | None, Query(pattern=ISO_TIME, description="Started at or after: an ISO 8601 date or "
+                                       "time, e.g. 2026-11-24 or 2026-11-24T18:30:00+01:00 (UTC if no zone).")]
+    = None,
+    until: Annotated[str | None, Query(pattern=ISO_TIME, description="Started at or before (as since).")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> Response:
-    if since is not None and until is not None and _aware(since) > _aware(until):
+    start, end = _time("since", since), _time("until", until)
+    if start is not None and end is not None and queries.as_utc(start) > queries.as_utc(end):
         raise BadParameter("query parameter since", "is after until")
-    rows, total = queries.find_sessions(engine, track=track, car=car, driver=driver, since=since, until=until,
+    rows, total = queries.find_sessions(engine, track=track, car=car, driver=driver, since=start, until=end,
                                         limit=limit, offset=offset)
     return _json({"total": total, "limit": limit, "offset": offset, "items": rows})
 
 
-def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+def _time(name: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise BadParameter(f"query parameter {name}", f"{value!r} is not a date or time: {exc}") from None
 
 
 @router.get("/sessions/{session_id}", response_model=models.SessionDetail, summary="One session and its players")

@@ -42,9 +42,14 @@ def sessions(engine: Engine) -> list[dict[str, Any]]:
     return find_sessions(engine)[0]
 
 
-def _utc_naive(value: datetime) -> datetime:
-    """Stored wall-clock times are UTC without a zone (SQLite keeps none): compare like with like."""
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo is not None else value
+def as_utc(value: datetime) -> datetime:
+    """An aware UTC time (naive means UTC); one a zone pushes past year 1 or 9999 is clamped there."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if value.year < 5000 else datetime.max).replace(tzinfo=UTC)
 
 
 def find_sessions(engine: Engine, *, track: str | None = None, car: str | None = None, driver: str | None = None,
@@ -68,9 +73,9 @@ def find_sessions(engine: Engine, *, track: str | None = None, car: str | None =
         where.append(sessions_table.c.id.in_(select(drivers_table.c.session_id).where(
             (func.lower(drivers_table.c.name) == name) | (func.lower(drivers_table.c.user_name) == name))))
     if since is not None:
-        where.append(sessions_table.c.started_at >= _utc_naive(since))
+        where.append(sessions_table.c.started_at >= as_utc(since))
     if until is not None:
-        where.append(sessions_table.c.started_at <= _utc_naive(until))
+        where.append(sessions_table.c.started_at <= as_utc(until))
     laps = select(laps_table.c.session_id, func.count().label("laps")).group_by(laps_table.c.session_id).subquery()
     drivers = (select(drivers_table.c.session_id, func.count().label("drivers"))
                .group_by(drivers_table.c.session_id).subquery())
