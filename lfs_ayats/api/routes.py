@@ -28,7 +28,9 @@ FORMATS = {"json": "application/json", "csv": "text/csv", "parquet": PARQUET}
 # Names, codes and free text: printable, short (PostgreSQL refuses NUL bytes in text).
 Text = Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00-\x1f]*$")]
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-ISO_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?$"
+# An ISO 8601 date, or a date and time with an optional zone.
+ISO_TIME = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+            r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?(Z|[+-][0-9]{2}:?[0-9]{2})?)?$")
 
 
 def get_engine(request: Request) -> Engine:
@@ -225,7 +227,7 @@ def compare(
     except LapNotFound as exc:
         raise NotFound(str(exc.args[0]) if exc.args else f"no lap {lap}") from None
     except NoReference as exc:
-        raise NotFound(f"no reference lap: {exc}") from None
+        raise NotFound(str(exc)) from None
     frame = result.frame
     return _json({
         "lap_id": result.lap_id, "label": result.label, "reference": result.reference,

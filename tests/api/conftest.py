@@ -50,12 +50,12 @@ def add_other_session(engine: Engine) -> int:
     return session_id
 
 
-def build(kind: str, race: RecordedRace, live: Any = None, token: str | None = None) -> Iterator[Api]:
+def build(kind: str, recorded: RecordedRace, live: Any = None, token: str | None = None) -> Iterator[Api]:
     engine = fresh_engine(kind)
-    result = import_capture(race.full, engine)
+    result = import_capture(recorded.full, engine)
     other = add_other_session(engine)
     with TestClient(make_api(engine, live, token=token)) as client:
-        yield Api(race, engine, client, result.session_ids[0], other)
+        yield Api(recorded, engine, client, result.session_ids[0], other)
     engine.dispose()
 
 

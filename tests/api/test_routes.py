@@ -135,6 +135,38 @@ def test_telemetry_as_csv_and_parquet(api: Api) -> None:
     assert api.get(url, params={"format": "parquet"}).content[:4] == b"PAR1"
 
 
+def test_compare_with_the_best_lap(api: Api) -> None:
+    from lfs_ayats.analysis.compare import compare_laps
+
+    lap = _a_lap(api)
+    body = api.get("/api/v1/compare", params={"lap": lap["id"]}).json()
+    expected = compare_laps(api.engine, lap["id"], "best")
+    assert body["lap_id"] == lap["id"] and body["reference"] == "best"
+    assert body["reference_ids"] == list(expected.reference_ids) and body["rows"] == expected.frame.height > 100
+    assert body["delta_s"] == pytest.approx(expected.delta_s) and body["lap_time_ms"] == lap["time_ms"]
+    assert body["columns"]["s_m"] == expected.frame["s_m"].to_list()
+    assert len(body["columns"]["delta_s"]) == body["rows"]
+
+
+def test_compare_with_a_lap_by_id_and_an_envelope(api: Api) -> None:
+    lap = _a_lap(api)
+    other = next(r for r in queries.laps(api.engine, api.session_id, clean=True) if r["id"] != lap["id"]
+                 and r["lap"] >= 2)
+    by_id = api.get("/api/v1/compare", params={"lap": lap["id"], "ref": str(other["id"]), "step_m": 5}).json()
+    assert by_id["reference"] == "lap" and by_id["reference_ids"] == [other["id"]] and by_id["step_m"] == 5
+    assert by_id["official_delta_s"] == pytest.approx((lap["time_ms"] - other["time_ms"]) / 1000)
+    envelope = api.get("/api/v1/compare", params={"lap": lap["id"], "ref": "envelope"}).json()
+    assert envelope["reference"] == "envelope" and len(envelope["reference_ids"]) >= 2
+    assert "delta_p10_s" in envelope["columns"]
+
+
+def test_compare_without_a_reference(api: Api) -> None:
+    first = next(r for r in queries.laps(api.engine, api.session_id, plid=1) if r["lap"] == 1)
+    response = api.get("/api/v1/compare", params={"lap": first["id"], "ref": "last"})
+    assert response.status_code == 404 and "cannot be cut at the line" in response.json()["message"]
+    assert api.get("/api/v1/compare", params={"lap": 999999}).status_code == 404
+
+
 @pytest.mark.parametrize(("url", "status", "words"), [
     ("/api/v1/sessions/999999", 404, "no session 999999"),
     ("/api/v1/sessions/999999/laps", 404, "no session 999999"),
@@ -157,6 +189,8 @@ def test_telemetry_as_csv_and_parquet(api: Api) -> None:
     ("/api/v1/laps/1/telemetry?source=gauge&distance_max=100", 422, "gauge source has no lap distance"),
     ("/api/v1/compare", 422, "query parameter lap"),
     ("/api/v1/compare?lap=1&ref=fastest", 422, "query parameter ref"),
+    ("/api/v1/compare?lap=1&step_m=0", 422, "query parameter step_m"),
+    ("/api/v1/compare?lap=999999", 404, "no lap 999999"),
     ("/api/v1/nowhere", 404, "Not Found"),
 ])
 def test_errors_are_json_with_a_message(api: Api, url: str, status: int, words: str) -> None:

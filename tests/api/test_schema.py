@@ -9,7 +9,6 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
-
 from schemathesis.checks import positive_data_acceptance
 
 from lfs_ayats.api import make_api
@@ -38,7 +37,8 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                 HealthCheck.function_scoped_fixture])
 def test_the_api_keeps_its_document(case: Any) -> None:
     # Every check but "valid data accepted": parameters each valid alone can contradict each other (since
     # after until, a distance range upside down, a channel of another source), and the API answers
