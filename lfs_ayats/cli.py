@@ -375,9 +375,14 @@ def db_vacuum_command(db: DbOption = None) -> None:
 
 def _need(modules: tuple[str, ...], what: str, extra: str) -> None:
     """One line naming the missing extra, instead of an ImportError."""
-    import importlib.util
+    import importlib
 
-    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    missing = []
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module)
     if missing:
         fail(f"{what} needs the optional '{extra}' dependencies ({', '.join(missing)} missing): "
              f'pip install "lfs-ayats[{extra}]"')

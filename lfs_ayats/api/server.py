@@ -55,6 +55,7 @@ async def serve(app: Any, sock: socket.socket, runner: Any | None, echo: Callabl
              f"/api/v1/telemetry/live" + ("" if is_loopback(host) else " (access token required)")
              + " — Ctrl-C to stop")
         await server.serve(sockets=[sock])
+        echo("stopped")
     finally:
         if runner is not None:
             await runner.stop()
