@@ -424,7 +424,6 @@ def serve_command(
     """Serve the HTTP API (sessions, laps, telemetry, comparisons) and the live WebSocket stream."""
     _need(("fastapi", "uvicorn"), "'lfs-ayats serve'", "api")
     import asyncio
-    import os
 
     from .api import make_api
     from .api.server import ServeError, bind, serve
@@ -443,10 +442,9 @@ def serve_command(
             fail(f"--track {track}: unknown track; known: {', '.join(LAYOUTS)}", "'lfs-ayats sim --list-tracks'")
         runner = DemoLink(DemoOptions(cars=cars, track=track.upper(), seed=seed))
     elif live:
-        settings = load_settings()
-        password = os.environ.get("LFS_AYATS_INSIM_PASSWORD", settings["insim.password"])
+        settings = load_settings()  # the file and LFS_AYATS_* variables, as 'record' reads them
         runner = LiveLink(LinkOptions(
-            ClientOptions(host=settings["insim.host"], port=settings["insim.port"], password=password,
+            ClientOptions(host=settings["insim.host"], port=settings["insim.port"], password=settings["insim.password"],
                           app_name=settings["insim.app_name"], interval_ms=settings["insim.interval_ms"],
                           udp_port=settings["insim.udp_port"]),
             outgauge_port=settings["outgauge.port"], outsim_port=settings["outsim.port"]))

@@ -72,4 +72,21 @@ def make_api(engine: Engine, live_source: LiveRunner | LiveSnapshot | None = Non
 
     if token:
         app.add_middleware(TokenGuard, token=token)
+        _document_token(app)
     return app
+
+
+def _document_token(app: FastAPI) -> None:
+    """Say in the OpenAPI document that every operation needs the bearer token (/docs then offers to enter it)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "token": {"type": "http", "scheme": "bearer", "description": "The server's access token."}}
+            schema["security"] = [{"token": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

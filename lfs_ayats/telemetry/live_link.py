@@ -111,6 +111,7 @@ class DemoOptions:
     seed: int = 0  # the first session's; each next session takes the next seed
     out_hz: float = 60.0  # OutGauge / OutSim rate
     interval_ms: int = 100  # IS_MCI interval
+    speed: float = 1.0  # times real time (0: as fast as the machine can, for tests)
 
 
 class DemoLink(LiveLink):
@@ -192,7 +193,7 @@ class _SimThread:
                                            out_hz=d.out_hz))
             self.port = await host.start()
             self._ready.set()
-            runner = asyncio.ensure_future(host.run())
+            runner = asyncio.ensure_future(host.run(speed=d.speed))
             stopper = asyncio.ensure_future(self._stop.wait())
             await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
             for task in (runner, stopper):

@@ -31,6 +31,11 @@ def test_without_the_token_nothing_is_served(client: TestClient, url: str) -> No
     assert client.get(url, params={"token": TOKEN[:-1]}).status_code == 401
 
 
+def test_the_document_says_so(client: TestClient) -> None:
+    doc = client.get("/openapi.json", params={"token": TOKEN}).json()
+    assert doc["security"] == [{"token": []}] and doc["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
+
+
 def test_with_the_token_as_header_or_query(client: TestClient) -> None:
     assert client.get("/api/v1/sessions", headers={"authorization": f"Bearer {TOKEN}"}).json()["total"] == 0
     assert client.get("/api/v1/sessions", params={"token": TOKEN}).json()["total"] == 0

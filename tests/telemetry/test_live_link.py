@@ -80,3 +80,16 @@ async def test_the_demo_link_runs_the_simulator_on_its_own_thread() -> None:
     finally:
         await link.stop()
     assert link.sim is not None and not link.sim._thread.is_alive()
+
+
+async def test_the_demo_starts_the_next_session_when_one_ends() -> None:
+    link = DemoLink(DemoOptions(cars=2, laps=1, seed=5, speed=0))  # unpaced: a lap in a moment
+    await link.start()
+    try:
+        assert link.sim is not None
+        sim = link.sim
+        await until(lambda: sim.sessions >= 1)
+        # The same port again: the client's reconnection finds the next session's host.
+        await until(lambda: link.client is not None and link.client.connections >= 2)
+    finally:
+        await link.stop()
