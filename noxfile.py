@@ -26,10 +26,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def types(session: nox.Session) -> None:
-    """mypy: strict on the wire-level packages (packets/, wire/), checked on telemetry/, store/ and api/."""
+    """mypy: strict on the wire-level packages (packets/, wire/), checked on telemetry/, store/, analysis/, api/."""
     session.install("-e", ".[dev]")
     session.run("mypy", "lfs_ayats/packets", "lfs_ayats/wire", "lfs_ayats/telemetry", "lfs_ayats/store",
-                "lfs_ayats/api")
+                "lfs_ayats/analysis", "lfs_ayats/api")
 
 
 @nox.session

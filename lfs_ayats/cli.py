@@ -685,13 +685,14 @@ def corners_command(
 
 @app.command("export")
 def export_command(
-    fmt: Annotated[str, typer.Option("--format", help="csv, json or parquet.")],
+    fmt: Annotated[str | None, typer.Option("--format", help="csv, json or parquet [config export.format].")] = None,
     session: Annotated[int | None, typer.Option("--session", help="Export this session.")] = None,
     lap: Annotated[int | None, typer.Option("--lap", help="Export this lap's samples.")] = None,
     compare: Annotated[int | None, typer.Option("--compare", help="Export this lap's comparison.")] = None,
     ref: RefOption = "best",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File (JSON) or file stem (CSV, Parquet: "
-                                                "one file per table, STEM.TABLE.csv).")] = None,
+                                                "one file per table, STEM.TABLE.csv) [default: in config "
+                                                "export.folder].")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
     db: DbOption = None,
 ) -> None:
@@ -702,10 +703,19 @@ def export_command(
               if value is not None]
     if len(chosen) != 1:
         fail("give exactly one of --session, --lap or --compare")
+    settings = load_settings()
     try:
-        writer = ex.get_format(fmt)
+        writer = ex.get_format(fmt or settings["export.format"])
     except ex.ExportError as exc:
         fail(str(exc))
+    if output is None:
+        from . import paths
+
+        folder = Path(settings["export.folder"]) if settings["export.folder"] else paths.exports_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            fail(f"cannot create {folder}: {exc.strerror or exc}")
     engine = _store(db)
     try:
         if session is not None:
@@ -716,7 +726,7 @@ def export_command(
             assert compare is not None
             comparison, report = _comparison(engine, compare, ref, 2.0)
             export, stem = ex.comparison_export(comparison, report), f"compare-{compare}-{ref}"
-        files = ex.write_export(export, writer.name, output or Path(stem + writer.suffix), force=force)
+        files = ex.write_export(export, writer.name, output or folder / (stem + writer.suffix), force=force)
     except _analysis_errors() as exc:
         fail(str(exc), "add --force to overwrite" if "already exists" in str(exc) else None)
     for file in files:

@@ -96,6 +96,19 @@ def test_export_every_kind_and_format(analysed: Analysed, tmp_path: Path) -> Non
     assert grid.columns[:4] == ["s_m", "t_s", "t_ref_s", "delta_s"]
 
 
+def test_export_defaults_come_from_the_settings(analysed: Analysed, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    lap = analysed.clean()[0]
+    monkeypatch.setenv("LFS_AYATS_EXPORT_FORMAT", "json")
+    monkeypatch.setenv("LFS_AYATS_EXPORT_FOLDER", str(tmp_path / "exports"))
+    code, out, err = cli("export", "--lap", str(lap["id"]), "--db", analysed.url)
+    assert code == 0, err
+    assert out.strip() == f"wrote {tmp_path / 'exports' / ('lap-' + str(lap['id']) + '.json')}"
+    monkeypatch.delenv("LFS_AYATS_EXPORT_FOLDER")
+    code, out, _ = cli("export", "--session", str(analysed.session_id), "--format", "parquet", "--db", analysed.url)
+    assert code == 0 and out.startswith(f"wrote {tmp_path / 'data' / 'exports' / 'session-'}")
+
+
 def test_copy_session(analysed: Analysed, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'other.db'}"
     code, out, _ = cli("copy-session", str(analysed.session_id), "--to", url, "--db", analysed.url)
