@@ -458,7 +458,7 @@ def serve_command(
     except KeyboardInterrupt:
         typer.echo("stopped")
     except OSError as exc:  # a UDP port of the live link in use
-        fail(str(exc))
+        fail(exc.strerror or str(exc))
     finally:
         sock.close()
 

@@ -77,6 +77,16 @@ def test_a_port_in_use(env: dict[str, str]) -> None:
         one_line_error(run("web", "--port", port, env=env), f"port {port}", "already in use")
 
 
+def test_live_with_a_udp_port_in_use(env: dict[str, str]) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
+        busy.bind(("0.0.0.0", 0))
+        taken = str(busy.getsockname()[1])
+        env["LFS_AYATS_OUTGAUGE_PORT"] = taken
+        result = run("serve", "--live", "--port", str(free_port()), env=env)
+    one_line_error(result, f"UDP port {taken} for OutGauge is already in use")
+    assert "Errno" not in result.stderr
+
+
 def _start(env: dict[str, str], *args: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen([sys.executable, "-m", "lfs_ayats", "serve", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
