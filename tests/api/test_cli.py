@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from lfs_ayats.api.web import tui_command
@@ -121,6 +122,9 @@ def test_serve_demo_end_to_end(env: dict[str, str], tmp_path: Path) -> None:
                 state = json.loads(ws.recv(timeout=TIMEOUT_S))
         assert state["type"] == "state" and state["link"]["source"] == "demo"
         assert all(car["driver"] for car in state["field"])
+        with pytest.raises(InvalidStatus) as refused:  # the handshake itself is refused without the token
+            connect(f"ws://127.0.0.1:{port}/api/v1/telemetry/live", open_timeout=TIMEOUT_S)
+        assert refused.value.response.status_code == 403
     finally:
         out = _stop(proc)
     assert "stopped" in out
