@@ -13,7 +13,7 @@ SOURCES = ["lfs_ayats", "tests", "benchmarks", "noxfile.py"]
 @nox.session
 def tests(session: nox.Session) -> None:
     """The test suite (the command README.md gives)."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test]")  # test brings the api and web extras its tests need
     session.run("python", "-m", "pytest", *session.posargs)
 
 
@@ -26,10 +26,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def types(session: nox.Session) -> None:
-    """mypy: strict on the wire-level packages (packets/, wire/), checked on telemetry/, store/ and analysis/."""
+    """mypy: strict on the wire-level packages (packets/, wire/), checked on telemetry/, store/, analysis/, api/."""
     session.install("-e", ".[dev]")
     session.run("mypy", "lfs_ayats/packets", "lfs_ayats/wire", "lfs_ayats/telemetry", "lfs_ayats/store",
-                "lfs_ayats/analysis")
+                "lfs_ayats/analysis", "lfs_ayats/api")
 
 
 @nox.session

@@ -373,6 +373,126 @@ def db_vacuum_command(db: DbOption = None) -> None:
     typer.echo("vacuumed")
 
 
+def _need(modules: tuple[str, ...], what: str, extra: str) -> None:
+    """One line naming the missing extra, instead of an ImportError."""
+    import importlib
+
+    missing = []
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        fail(f"{what} needs the optional '{extra}' dependencies ({', '.join(missing)} missing): "
+             f'pip install "lfs-ayats[{extra}]"')
+
+
+def _token(token_env: str | None, host: str) -> str | None:
+    """The access token from --token-env; refused without one on an address other than loopback."""
+    import os
+
+    from .api.auth import is_loopback
+
+    token = None
+    if token_env:
+        token = os.environ.get(token_env, "")
+        if not token.strip():
+            fail(f"--token-env {token_env}: that environment variable is not set (or empty)")
+        token = token.strip()
+    if token is None and not is_loopback(host):
+        fail(f"--host {host} is not a loopback address: anyone who can reach it could read your data; "
+             "give an access token with --token-env VAR (every request must then carry it)")
+    return token
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on; other than loopback needs --token-env.")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port for HTTP and WebSocket.")] = 8000,
+    db: DbOption = None,
+    live: Annotated[bool, typer.Option("--live", help="Stream LFS live on the WebSocket (InSim + OutGauge/OutSim, "
+                                       "settings as for 'record').")] = False,
+    demo: Annotated[bool, typer.Option("--demo", help="Stream the built-in simulator on the WebSocket.")] = False,
+    token_env: Annotated[str | None, typer.Option(help="Environment variable holding an access token that every "
+                                                  "request must carry (Authorization: Bearer, or ?token=).")] = None,
+    cars: Annotated[int, typer.Option(min=1, max=48, help="--demo: cars in the simulated field.")] = 12,
+    track: Annotated[str, typer.Option(help="--demo: track code (see 'lfs-ayats sim --list-tracks').")] = "GM1",
+    seed: Annotated[int, typer.Option(help="--demo: the first session's seed.")] = 0,
+) -> None:
+    """Serve the HTTP API (sessions, laps, telemetry, comparisons) and the live WebSocket stream."""
+    _need(("fastapi", "uvicorn"), "'lfs-ayats serve'", "api")
+    import asyncio
+
+    from .api import make_api
+    from .api.server import ServeError, bind, serve
+    from .telemetry.live_link import DemoLink, DemoOptions, LinkOptions, LiveLink
+    from .wire.tcp import ClientOptions
+
+    if live and demo:
+        fail("--live and --demo exclude each other: give one")
+    token = _token(token_env, host)
+    engine = _store(db)
+    runner: Any = None
+    if demo:
+        from .sim.layouts import LAYOUTS
+
+        if track.upper() not in LAYOUTS:
+            fail(f"--track {track}: unknown track; known: {', '.join(LAYOUTS)}", "'lfs-ayats sim --list-tracks'")
+        runner = DemoLink(DemoOptions(cars=cars, track=track.upper(), seed=seed))
+    elif live:
+        settings = load_settings()  # the file and LFS_AYATS_* variables, as 'record' reads them
+        runner = LiveLink(LinkOptions(
+            ClientOptions(host=settings["insim.host"], port=settings["insim.port"], password=settings["insim.password"],
+                          app_name=settings["insim.app_name"], interval_ms=settings["insim.interval_ms"],
+                          udp_port=settings["insim.udp_port"]),
+            outgauge_port=settings["outgauge.port"], outsim_port=settings["outsim.port"]))
+    api = make_api(engine, runner.snapshot if runner is not None else None, token=token)
+    try:
+        sock = bind(host, port)
+    except ServeError as exc:
+        fail(str(exc))
+    try:
+        asyncio.run(serve(api, sock, runner, echo=typer.echo))
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+    except OSError as exc:  # a UDP port of the live link in use
+        fail(exc.strerror or str(exc))
+    finally:
+        sock.close()
+
+
+@app.command("web")
+def web_command(
+    app_args: Annotated[list[str] | None, typer.Argument(
+        help="The app's command and options after '--', e.g. '-- demo --cars 8' (default: the app on LFS).")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback unless --allow-remote).")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port for the browser.")] = 8001,
+    public_url: Annotated[str | None, typer.Option(help="The URL browsers use, if not http://HOST:PORT "
+                                                   "(behind a proxy).")] = None,
+    allow_remote: Annotated[bool, typer.Option("--allow-remote", help="Allow a non-loopback --host: anyone who "
+                                               "reaches it gets the app, there is no access token.")] = False,
+) -> None:
+    """Serve the Textual app to a web browser (textual-serve); each browser tab runs its own app."""
+    _need(("textual_serve",), "'lfs-ayats web'", "web")
+    from .api.auth import is_loopback
+    from .api.server import ServeError, bind, url
+    from .api.web import make_web_server
+
+    if not is_loopback(host) and not allow_remote:
+        fail(f"--host {host} is not a loopback address and the web app has no access token",
+             "add --allow-remote if every machine that can reach it may use the app")
+    try:
+        bind(host, port).close()  # a port in use is one clear line here, not an aiohttp traceback
+        server = make_web_server(app_args or [], host=host, port=port, public_url=public_url)
+    except (ServeError, ValueError) as exc:
+        fail(str(exc))
+    typer.echo(f"lfs-ayats in the browser: {public_url or url(host, port)} (runs: {server.command}) — Ctrl-C to stop")
+    server.serve()
+
+
 # -- analysis: analyze, compare, corners, export, copy-session ---------------------------------------------
 
 RefOption = Annotated[str, typer.Option("--ref", help="Reference: best (session's fastest clean lap), last, "

@@ -39,14 +39,52 @@ def create_session(engine: Engine, *, source: str = "live", **fields: Any) -> in
 
 def sessions(engine: Engine) -> list[dict[str, Any]]:
     """Every session, oldest first, with its lap and driver counts."""
+    return find_sessions(engine)[0]
+
+
+def as_utc(value: datetime) -> datetime:
+    """An aware UTC time (naive means UTC); one a zone pushes past year 1 or 9999 is clamped there."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if value.year < 5000 else datetime.max).replace(tzinfo=UTC)
+
+
+def find_sessions(engine: Engine, *, track: str | None = None, car: str | None = None, driver: str | None = None,
+                  since: datetime | None = None, until: datetime | None = None, session_id: int | None = None,
+                  limit: int | None = None, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """Sessions matching every filter given, oldest first, one page of them: (rows, total matching).
+
+    `car` matches any car in the session; `driver` a driver's name or LFS user name (any case);
+    `since`/`until` bound the session's start (inclusive; naive times are UTC).
+    """
+    where = []
+    if session_id is not None:
+        where.append(sessions_table.c.id == session_id)
+    if track is not None:
+        where.append(func.upper(sessions_table.c.track) == track.upper())
+    if car is not None:
+        where.append(sessions_table.c.id.in_(select(drivers_table.c.session_id)
+                                             .where(func.upper(drivers_table.c.car) == car.upper())))
+    if driver is not None:
+        name = driver.lower()
+        where.append(sessions_table.c.id.in_(select(drivers_table.c.session_id).where(
+            (func.lower(drivers_table.c.name) == name) | (func.lower(drivers_table.c.user_name) == name))))
+    if since is not None:
+        where.append(sessions_table.c.started_at >= as_utc(since))
+    if until is not None:
+        where.append(sessions_table.c.started_at <= as_utc(until))
     laps = select(laps_table.c.session_id, func.count().label("laps")).group_by(laps_table.c.session_id).subquery()
     drivers = (select(drivers_table.c.session_id, func.count().label("drivers"))
                .group_by(drivers_table.c.session_id).subquery())
-    query = (select(sessions_table, laps.c.laps, drivers.c.drivers)
+    query = (select(sessions_table, laps.c.laps, drivers.c.drivers).where(*where)
              .outerjoin(laps, laps.c.session_id == sessions_table.c.id)
              .outerjoin(drivers, drivers.c.session_id == sessions_table.c.id)
-             .order_by(sessions_table.c.id))
+             .order_by(sessions_table.c.id).offset(offset).limit(limit))
     with engine.connect() as conn:
+        total = int(conn.execute(select(func.count()).select_from(sessions_table).where(*where)).scalar_one())
         rows = conn.execute(query).all()
     out = []
     for row in rows:
@@ -55,7 +93,16 @@ def sessions(engine: Engine) -> list[dict[str, Any]]:
             item["started_at"] = item["started_at"].isoformat()
         item["laps"], item["drivers"] = row.laps or 0, row.drivers or 0
         out.append(item)
-    return out
+    return out, total
+
+
+def drivers(engine: Engine, session_id: int) -> list[dict[str, Any]]:
+    """The players of a session, by PLID."""
+    fields = ("plid", "ucid", "name", "user_name", "plate", "car", "ai")
+    query = (select(drivers_table).where(drivers_table.c.session_id == session_id)
+             .order_by(drivers_table.c.plid, drivers_table.c.id))
+    with engine.connect() as conn:
+        return [{f: r._mapping[f] for f in fields} for r in conn.execute(query).all()]
 
 
 def session(engine: Engine, session_id: int) -> dict[str, Any] | None:

@@ -1,0 +1,92 @@
+"""`make_api(engine, live, token)`: the one factory for the FastAPI application (CLI, tests, benchmark)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+
+from lfs_ayats import __version__
+from lfs_ayats.store import queries
+from lfs_ayats.telemetry.snapshot import LiveSnapshot
+
+from . import errors, live, models, routes
+from .auth import TokenGuard
+
+DESCRIPTION = """Sessions, laps and telemetry from the lfs-ayats store, comparisons from its analysis,
+and the live feed over a WebSocket (`/api/v1/telemetry/live?hz=10`).
+
+Errors are JSON: `{"message": "...", "errors": [...]}`; 404 for an unknown id, 422 for a bad parameter.
+When the server was started with an access token, every request needs it: `Authorization: Bearer TOKEN`
+or `?token=TOKEN`."""
+
+
+class LiveRunner(Protocol):
+    """Something that keeps a LiveSnapshot up to date while started (telemetry.live_link.LiveLink, DemoLink)."""
+
+    snapshot: LiveSnapshot
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def make_api(engine: Engine, live_source: LiveRunner | LiveSnapshot | None = None,
+             token: str | None = None) -> Any:
+    """The application. `live_source`: a runner started and stopped with the app, or a snapshot fed elsewhere."""
+    runner = None if live_source is None or isinstance(live_source, LiveSnapshot) else live_source
+    snapshot = live_source if isinstance(live_source, LiveSnapshot) else (runner.snapshot if runner else None)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if runner is not None:
+            await runner.start()
+        try:
+            yield
+        finally:
+            if runner is not None:
+                await runner.stop()
+
+    app = FastAPI(title="lfs-ayats", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.engine = engine
+    app.state.live = live.LiveStream(snapshot) if snapshot is not None else None
+    errors.install(app)
+    app.include_router(routes.router)
+    app.include_router(live.router)
+
+    @app.get("/api/v1/status", response_model=models.Status, summary="The server: version, live feed, WebSocket")
+    def status() -> JSONResponse:
+        stream = app.state.live
+        link = stream.snapshot.link if stream is not None else None
+        _, total = queries.find_sessions(engine, limit=0)
+        return JSONResponse({
+            "version": __version__, "sessions": total,
+            "live": None if link is None else {"source": link.source, "state": link.state, "detail": link.detail,
+                                               "clients": stream.clients},
+            "websocket": live.describe(),
+        })
+
+    if token:
+        app.add_middleware(TokenGuard, token=token)
+        _document_token(app)
+    return app
+
+
+def _document_token(app: FastAPI) -> None:
+    """Say in the OpenAPI document that every operation needs the bearer token (/docs then offers to enter it)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "token": {"type": "http", "scheme": "bearer", "description": "The server's access token."}}
+            schema["security"] = [{"token": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
