@@ -1,0 +1,1 @@
+"""Analysis: pure functions over polars frames and plain dataclasses (no UI toolkit)."""
