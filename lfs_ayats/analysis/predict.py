@@ -109,25 +109,28 @@ def predict_lap(model: LapTimeModel, distance_m: float, elapsed_s: float) -> Lap
 class LivePredictor:
     """Stateful helper for a live view: feed it (distance_m, elapsed_s) each frame, get a prediction or None.
 
-    It says nothing after the lap has run past the reference's end, nor when the distance jumps back
-    by more than half a lap (a new lap began: call `reset`, or it restarts by itself at the jump).
+    It says nothing after the lap has run past the reference's end. A new lap (the elapsed time going
+    back, or the distance dropping by more than half a lap) restarts it by itself; `reset` does it by hand.
     """
 
     def __init__(self, model: LapTimeModel) -> None:
         self.model = model
         self.last: LapPrediction | None = None
         self._max_distance = -1.0
+        self._elapsed = -1.0
 
     def reset(self) -> None:
         self.last = None
         self._max_distance = -1.0
+        self._elapsed = -1.0
 
     def update(self, distance_m: float, elapsed_s: float) -> LapPrediction | None:
-        if distance_m < self._max_distance - self.model.length_m / 2:
-            self.reset()  # wrapped at the line
+        if elapsed_s < self._elapsed or distance_m < self._max_distance - self.model.length_m / 2:
+            self.reset()  # a new lap
         # The monotone rule of §6b: a spin or a reverse holds the axis where it was.
         distance = max(distance_m, self._max_distance)
         self._max_distance = distance
+        self._elapsed = elapsed_s
         self.last = predict_lap(self.model, distance, elapsed_s)
         return self.last
 
