@@ -396,15 +396,17 @@ def anomalies_command(
 ) -> None:
     """Find the laps and corners unusual for their driver (IsolationForest + robust z), store and list the flags.
 
-    Each track and car of the session is judged against every stored lap of that track and car.
+    Each track and car of the session is judged against every stored lap of that track and car, on
+    the layout's corners (detected once from geometry and stored, see analysis.corners).
     """
     import polars as pl
 
-    from .analysis.anomalies import detect, lap_inputs, summary_line
+    from .analysis.anomalies import detect, lap_inputs, segments_from_corners, summary_line
+    from .analysis.corners import corner_map
     from .store import queries
 
     engine = _store(db)
-    _session_or_fail(engine, session_id)
+    layout = _session_or_fail(engine, session_id)["layout"] or ""
     session_laps = queries.laps(engine, session_id)
     rows: list[dict[str, Any]] = []
     for track, car in sorted({(lap["track"], lap["car"]) for lap in session_laps}):
@@ -412,8 +414,17 @@ def anomalies_command(
         frames = [queries.telemetry(engine, sid, channels=ANOMALY_CHANNELS).with_columns(
                   pl.lit(sid).alias("session_id")) for sid in sorted({lap["session_id"] for lap in history})]
         inputs = lap_inputs(pl.concat(frames, how="diagonal_relaxed"), history)
+        if not inputs:
+            continue
+        segments = None
+        try:
+            corners = corner_map(engine, track, layout)
+            length = min(float(i.trace.distance_m[-1]) for i in inputs)
+            segments = segments_from_corners(corners.scaled(length), length) if corners.corners else None
+        except (ValueError, KeyError):
+            pass  # no lap with a path to find corners on: the median speed's troughs stand in
         mine = {lap["id"] for lap in session_laps}
-        for flag in detect(inputs):
+        for flag in detect(inputs, segments):
             if flag.lap_id in mine:
                 rows.append({**flag.as_row(), "track": track, "car": car})
     queries.replace_anomalies(engine, session_id, rows)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .trace import FloatArray, LapTrace
+from .trace import FloatArray, LapTimeline
 
 KNOT_STEP_M = 50.0
 MIN_HISTORY = 5
@@ -50,7 +50,7 @@ class LapPrediction:
 class LapTimeModel:
     """The reference lap and the quantiles of the time the rest of a lap adds (R), at knots along the lap."""
 
-    reference: LapTrace
+    reference: LapTimeline
     knots_m: FloatArray
     rest_s: FloatArray  # shape (knots, 3): p10, p50, p90 of R at each knot
     laps_used: int
@@ -76,7 +76,7 @@ def _quantiles(values: FloatArray) -> FloatArray:
     return q.T
 
 
-def fit_lap_model(reference: LapTrace, history: Sequence[LapTrace], *,
+def fit_lap_model(reference: LapTimeline, history: Sequence[LapTimeline], *,
                   knot_step_m: float = KNOT_STEP_M) -> LapTimeModel:
     """A model predicting a lap's final time against `reference` from the driver's earlier laps (`history`)."""
     length = float(reference.distance_m[-1])

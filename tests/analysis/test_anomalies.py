@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lfs_ayats.analysis.anomalies import MIN_LAPS_FOREST, LapInput, detect, detect_segments, lap_inputs
-from lfs_ayats.analysis.trace import LapTrace
+from lfs_ayats.analysis.trace import LapTimeline
 from lfs_ayats.cli import app
 from lfs_ayats.store import queries
 from tests.analysis.anomaly_race import small_race
@@ -24,15 +24,21 @@ def _inputs() -> list[LapInput]:
     return lap_inputs(queries.telemetry(engine, 1, channels=("lap_distance_m", "speed_mps")), laps)
 
 
-def test_precision_and_recall_against_the_truth() -> None:
-    from benchmarks.anomalies import anomaly_scores
+@pytest.mark.parametrize(("segments", "precision"), [("corners", 0.8), ("speed", 0.7)])
+def test_precision_and_recall_against_the_truth(segments: str, precision: float) -> None:
+    from benchmarks.anomalies import anomaly_scores, corner_segments
 
-    scores = anomaly_scores(_inputs(), small_race().truth)
+    inputs = _inputs()
+    chosen = corner_segments(small_race().engine(), inputs) if segments == "corners" else None
+    assert segments == "speed" or (chosen and chosen[1].name == "T1")
+    scores = anomaly_scores(inputs, small_race().truth, chosen)
     assert scores["positives"] >= 4 and scores["laps"] >= 50
-    # Measured on this race: precision 1.0, recall 0.33 (missed shifts leave too small a trace at 10 Hz).
-    assert scores["precision"] >= 0.8
-    assert scores["recall"] >= 0.3
-    assert scores["right_corner"] == 1.0  # every hit names the corner where the incident happened
+    # Measured on this race with the layout's corners: precision 1.0, recall 0.5 (1.0 without the three missed
+    # shifts, whose largest segment z is about 3: the lost drive barely shows in a 10 Hz speed trace);
+    # with the median speed's troughs instead of corners, precision 0.75.
+    assert scores["precision"] >= precision
+    assert scores["recall_without_missed_shifts"] >= 0.8
+    assert scores["right_corner"] >= 0.8  # the flag names the corner where the incident happened
 
 
 def test_detection_is_deterministic() -> None:
@@ -40,7 +46,7 @@ def test_detection_is_deterministic() -> None:
     assert [f.as_row() for f in detect(inputs)] == [f.as_row() for f in detect(inputs)]
 
 
-def _slowed(trace: LapTrace, start_m: float, end_m: float, loss_s: float, v_drop: float) -> LapTrace:
+def _slowed(trace: LapTimeline, start_m: float, end_m: float, loss_s: float, v_drop: float) -> LapTimeline:
     """The same lap with `loss_s` lost and the speed `v_drop` m/s lower between start_m and end_m."""
     s = trace.distance_m
     inside = (s >= start_m) & (s <= end_m)
