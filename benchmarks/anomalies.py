@@ -110,10 +110,13 @@ def anomaly_scores(inputs: list[Any], truth: dict[str, Any], segments: list[Any]
 
 
 def prediction_scores(traces: dict[int, Any], laps: list[dict[str, Any]]) -> dict[str, Any]:
+    from sklearn.ensemble import GradientBoostingRegressor
+
     from lfs_ayats.analysis.predict import fit_lap_model, forecast_stint, predict_lap
     from lfs_ayats.analysis.trace import comparable
 
     err, cover, naive, last = [], [], [], []
+    gbr_err, gbr_cover, gbr_call, model_call, same_err = [], [], [], [], []
     stint_err, stint_cover = [], []
     for plid in sorted({lap["plid"] for lap in laps}):
         history: list[tuple[Any, dict[str, Any]]] = []
@@ -132,6 +135,25 @@ def prediction_scores(traces: dict[int, Any], laps: list[dict[str, Any]]) -> dic
                 cover.append(p.p10_s <= trace.lap_time_s <= p.p90_s)
                 naive.append(reference.lap_time_s + p.delta_s - trace.lap_time_s)
                 last.append(history[-1][0].lap_time_s - trace.lap_time_s)
+                t0 = time.perf_counter()
+                predict_lap(model, half, float(trace.time_at(half)))
+                model_call.append(time.perf_counter() - t0)
+                earlier = [h for h, _ in history if h is not reference]
+                if len(earlier) >= 5:  # §6a's model: quantile gradient boosting on the Δ at 100 m boundaries so far
+                    knots = np.arange(100.0, half + 1.0, 100.0)
+                    x = np.array([h.time_at(knots) - reference.time_at(knots) for h in earlier])
+                    y = np.array([h.lap_time_s - reference.lap_time_s for h in earlier])
+                    row = (trace.time_at(knots) - reference.time_at(knots))[None, :]
+                    q = {}
+                    for alpha in (0.1, 0.5, 0.9):
+                        fitted = GradientBoostingRegressor(loss="quantile", alpha=alpha, n_estimators=50, max_depth=2,
+                                                           random_state=0).fit(x, y)
+                        t0 = time.perf_counter()
+                        q[alpha] = reference.lap_time_s + float(fitted.predict(row)[0])
+                        gbr_call.append(time.perf_counter() - t0)
+                    gbr_err.append(abs(q[0.5] - trace.lap_time_s))
+                    same_err.append(abs(err[-1]))
+                    gbr_cover.append(q[0.1] <= trace.lap_time_s <= q[0.9])
                 if lap["clean"]:
                     done = [(row["lap"], h.lap_time_s) for h, row in history if row["clean"]]
                     f = forecast_stint([n for n, _ in done], [t for _, t in done], ahead=1)
@@ -141,6 +163,9 @@ def prediction_scores(traces: dict[int, Any], laps: list[dict[str, Any]]) -> dic
             history.append((trace, lap))
     return {"laps": len(err), "mae_s": float(np.mean(np.abs(err))), "coverage": float(np.mean(cover)),
             "mae_naive_s": float(np.mean(np.abs(naive))), "mae_last_lap_s": float(np.mean(np.abs(last))),
+            "gbr_laps": len(gbr_err), "gbr_mae_s": float(np.mean(gbr_err)), "gbr_coverage": float(np.mean(gbr_cover)),
+            "mae_same_laps_s": float(np.mean(same_err)),
+            "model_call_us": float(np.median(model_call)) * 1e6, "gbr_call_us": 3 * float(np.median(gbr_call)) * 1e6,
             "stint_laps": len(stint_err), "stint_mae_s": float(np.mean(np.abs(stint_err))),
             "stint_coverage": float(np.mean(stint_cover))}
 
@@ -212,6 +237,9 @@ def main() -> None:
           f"{p['coverage']:.0%} (goal ~80%); baselines: reference + delta so far {p['mae_naive_s']:.3f} s "
           f"({p['mae_naive_s'] / p['mae_s']:.2f}x), last lap again {p['mae_last_lap_s']:.3f} s "
           f"({p['mae_last_lap_s'] / p['mae_s']:.2f}x)")
+    print(f"  quantile gradient boosting (analysis.md 6a) on the {p['gbr_laps']} laps with 5+ earlier ones: MAE "
+          f"{p['gbr_mae_s']:.3f} s (this model {p['mae_same_laps_s']:.3f} s there), coverage "
+          f"{p['gbr_coverage']:.0%}; a call {p['gbr_call_us']:.0f} us (three models) against {p['model_call_us']:.0f} us for predict_lap ({p['gbr_call_us'] / p['model_call_us']:.0f}x)")
     print(f"stint, next lap over {p['stint_laps']} clean laps: MAE {p['stint_mae_s']:.3f} s, "
           f"p10-p90 coverage {p['stint_coverage']:.0%}")
     print(f"scan of {s['laps']} laps: detect {s['detect_s'] * 1000:.0f} ms, features + robust z alone "
