@@ -239,7 +239,8 @@ def main() -> None:
           f"({p['mae_last_lap_s'] / p['mae_s']:.2f}x)")
     print(f"  quantile gradient boosting (analysis.md 6a) on the {p['gbr_laps']} laps with 5+ earlier ones: MAE "
           f"{p['gbr_mae_s']:.3f} s (this model {p['mae_same_laps_s']:.3f} s there), coverage "
-          f"{p['gbr_coverage']:.0%}; a call {p['gbr_call_us']:.0f} us (three models) against {p['model_call_us']:.0f} us for predict_lap ({p['gbr_call_us'] / p['model_call_us']:.0f}x)")
+          f"{p['gbr_coverage']:.0%}; a call {p['gbr_call_us']:.0f} us (three models) against "
+          f"{p['model_call_us']:.0f} us for predict_lap ({p['gbr_call_us'] / p['model_call_us']:.0f}x)")
     print(f"stint, next lap over {p['stint_laps']} clean laps: MAE {p['stint_mae_s']:.3f} s, "
           f"p10-p90 coverage {p['stint_coverage']:.0%}")
     print(f"scan of {s['laps']} laps: detect {s['detect_s'] * 1000:.0f} ms, features + robust z alone "
