@@ -393,3 +393,50 @@ def lap_inputs(samples: Any, laps: Sequence[dict[str, Any]]) -> list[LapInput]:
             out.append(LapInput(lap["id"], lap["plid"], lap["lap"], lap["driver"], trace, sectors,
                                 tuple(traffic.get((lap["plid"], lap["lap"]), ()))))
     return out
+
+
+def synthetic_laps(n_laps: int, seed: int = 0, *, drivers: int = 10) -> list[LapInput]:
+    """`n_laps` laps for timing: the simulator's GM1 flying lap (XFG) sampled at 10 Hz, each lap with its
+    driver's pace, a little noise per corner, and one lap in 25 slowed hard through one stretch."""
+    from lfs_ayats.sim.physics import base_lap
+
+    rng = np.random.default_rng(seed)
+    profile = base_lap("GM1", "XFG", 1.0).profile
+    s_full, v_full = profile.distance, profile.speed_mps
+    out = []
+    for k in range(n_laps):
+        pace = 1.0 - 0.01 * (k % drivers) / drivers
+        wobble = 1.0 + 0.004 * np.sin(s_full / rng.uniform(80.0, 160.0) + rng.uniform(0.0, 6.3))
+        v = v_full * pace * wobble
+        if k % 25 == 12:
+            at = rng.uniform(200.0, float(s_full[-1]) - 300.0)
+            v = np.where((s_full > at) & (s_full < at + 120.0), v * 0.6, v)
+        t = np.r_[0.0, np.cumsum(np.diff(s_full) / np.maximum(0.5 * (v[1:] + v[:-1]), 1.0))]
+        samples = np.arange(0.0, float(t[-1]), 0.1)  # 10 Hz, as IS_MCI
+        s = np.interp(samples, t, s_full)
+        at_s = np.r_[s, s_full[-1]]
+        trace = LapTimeline(at_s, np.r_[samples, t[-1]], np.asarray(np.interp(at_s, s_full, v), dtype=np.float64),
+                            float(t[-1]))
+        out.append(LapInput(k, 1 + k % drivers, 1 + k // drivers, f"driver {k % drivers}", trace))
+    return out
+
+
+def benchmark_scan(n_laps: int, seed: int = 0) -> dict[str, float]:
+    """Seconds to scan `n_laps` synthetic laps (`synthetic_laps`) with `detect`, against feature extraction
+    and robust z alone (no forest, no wording) in the same run: best of three each (benchmarks/analysis.py)."""
+    import time
+
+    laps = synthetic_laps(n_laps, seed)
+    segments = detect_segments([lap.trace for lap in laps[:50]])
+    detect(laps[:50], segments)  # imports out of the timing
+    features_s = detect_s = float("inf")
+    flags = 0
+    for _ in range(3):
+        t0 = time.perf_counter()
+        robust_z(extract_features(laps, segments))
+        features_s = min(features_s, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        flags = len({f.lap_id for f in detect(laps, segments)})
+        detect_s = min(detect_s, time.perf_counter() - t0)
+    return {"detect_s": detect_s, "features_and_robust_z_s": features_s, "ratio": detect_s / features_s,
+            "laps_flagged": float(flags)}

@@ -132,3 +132,11 @@ def test_cli_predict_and_one_line_errors(db: str) -> None:
                           (("predict", "1", "--driver", "nobody"), "no laps of driver 'nobody' in session 1")):
         code, _, err = _cli(*args, "--db", db)
         assert code == 2 and err.startswith(f"lfs-ayats: {message}")
+
+
+def test_the_benchmark_laps_flag_exactly_the_slowed_ones() -> None:
+    from lfs_ayats.analysis.anomalies import synthetic_laps
+
+    laps = synthetic_laps(100, seed=3)
+    segments = detect_segments([lap.trace for lap in laps])
+    assert {f.lap_id for f in detect(laps, segments)} == {k for k in range(100) if k % 25 == 12}
