@@ -168,8 +168,8 @@ def prediction_scores(traces: dict[int, Any], laps: list[dict[str, Any]]) -> dic
             "mae_naive_s": float(np.mean(np.abs(naive))), "mae_last_lap_s": float(np.mean(np.abs(last))),
             "gbr_laps": len(gbr_err), "gbr_mae_s": mean(gbr_err), "gbr_coverage": mean(gbr_cover),
             "mae_same_laps_s": mean(same_err),
-            "model_call_us": float(np.median(model_call)) * 1e6, "gbr_call_us": 3 * float(np.median(gbr_call)) * 1e6 if gbr_call
-            else float("nan"),
+            "model_call_us": float(np.median(model_call)) * 1e6,
+            "gbr_call_us": 3 * float(np.median(gbr_call)) * 1e6 if gbr_call else float("nan"),
             "stint_laps": len(stint_err), "stint_mae_s": mean(list(np.abs(stint_err))),
             "stint_coverage": mean(stint_cover)}
 
