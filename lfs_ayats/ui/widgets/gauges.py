@@ -1,0 +1,94 @@
+"""The gear with a shift light, and the lap panel (current lap, live Δ, predicted lap)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.widget import Widget
+
+from lfs_ayats.telemetry.standings import LiveDelta
+
+from ..format import delta, lap_time, seconds_clock
+
+SEGMENTS = 12
+SHIFT_AT = 0.93  # of the highest RPM seen: all segments lit, in blue
+
+
+def shift_segments(rpm: float, limit: float) -> list[str]:
+    """The shift light's segment colours, left to right ("" = off)."""
+    if not limit or rpm != rpm:
+        return [""] * SEGMENTS
+    fraction = rpm / limit
+    if fraction >= SHIFT_AT:
+        return ["bold blue"] * SEGMENTS
+    start = 0.55  # below this nothing is lit
+    lit = int(max(0.0, (fraction - start) / (SHIFT_AT - start)) * SEGMENTS)
+    colours = ["green"] * 5 + ["yellow"] * 4 + ["red"] * 3
+    return [colours[i] if i < lit else "" for i in range(SEGMENTS)]
+
+
+def gear_name(gear: float | None) -> str:
+    if gear is None or gear != gear:
+        return "-"
+    g = int(gear)
+    return "R" if g < 0 else "N" if g == 0 else str(g)
+
+
+class GearShift(Widget):
+    """Gear in large type beside a shift light lit from RPM."""
+
+    DEFAULT_CSS = "GearShift { height: 3; }"
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.gear: float | None = None
+        self.rpm = float("nan")
+        self.limit = 0.0
+
+    def show(self, gear: float | None, rpm: float, limit: float) -> None:
+        self.gear, self.rpm, self.limit = gear, rpm, limit
+        self.refresh()
+
+    def render(self) -> Text:
+        lights = Text()
+        for colour in shift_segments(self.rpm, self.limit):
+            lights.append("●" if colour else "○", style=colour or "grey35")
+            lights.append(" ")
+        gear = Text(f" GEAR {gear_name(self.gear)} ", style="bold reverse")
+        rpm = "-" if self.rpm != self.rpm else f"{self.rpm:,.0f}"
+        return Text("\n").join([Text.assemble(gear, "  ", lights),
+                                Text(f" shift at {self.limit * SHIFT_AT:,.0f} rpm" if self.limit else "", style="dim"),
+                                Text(f" {rpm} rpm", style="dim")])
+
+
+class LapPanel(Widget):
+    """Current lap, live Δ against a named reference, predicted lap time."""
+
+    DEFAULT_CSS = "LapPanel { height: 4; }"
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.driver = ""
+        self.lap = 0
+        self.value = LiveDelta(None, None, None, "no car viewed yet")
+        self.best_ms = 0
+        self.last_ms = 0
+
+    def show(self, driver: str, lap: int, value: LiveDelta, last_ms: int, best_ms: int) -> None:
+        self.driver, self.lap, self.value, self.last_ms, self.best_ms = driver, lap, value, last_ms, best_ms
+        self.refresh()
+
+    def render(self) -> Table:
+        v = self.value
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold")
+        table.add_column()
+        table.add_column(style="bold")
+        table.add_column()
+        colour = "" if v.delta_s is None else "bold green" if v.delta_s < 0 else "bold red"
+        table.add_row("Driver", Text(self.driver or "-", style="bold"), "Lap", str(self.lap or "-"))
+        table.add_row("Current", Text(seconds_clock(v.elapsed_s), style="bold"), "Δ", Text(delta(v.delta_s),
+                                                                                           style=colour))
+        table.add_row("Predicted", lap_time(v.predicted_ms), "Ref", Text(v.reference, style="dim"))
+        table.add_row("Last", lap_time(self.last_ms), "Best", lap_time(self.best_ms))
+        return table
