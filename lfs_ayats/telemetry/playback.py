@@ -6,8 +6,9 @@
 
 Record times are event times, so what a screen shows at a position does not depend on how fast the
 machine is. Seeking forward feeds the records in between as fast as possible; seeking back builds
-a fresh feed from the start of the capture off to the side (skipping OutGauge and OutSim older than
-the ring buffers keep) and swaps it in, so the screen keeps showing the old state until then.
+a fresh feed from the start of the capture off to the side (skipping OutGauge older than the ring
+buffers keep; OutSim stays, it teaches the session where the cars are on the lap) and swaps it in,
+so the screen keeps showing the old state until then.
 """
 
 from __future__ import annotations
@@ -216,7 +217,7 @@ class ReplaySource(Source):
         pending = next(records, None)
         fed_to = -1.0
         while pending is not None and pending.t <= target:
-            if pending.t >= keep_from or pending.channel not in (Channel.OUTGAUGE, Channel.OUTSIM):
+            if pending.t >= keep_from or pending.channel != Channel.OUTGAUGE:  # OutSim teaches the track ruler
                 feed.feed_record(pending)
             fed_to = pending.t
             pending = next(records, None)

@@ -33,12 +33,9 @@ class Selection:
 
 
 def load_sessions(engine: Any) -> tuple[list[dict[str, Any]], dict[int, list[str]]]:
-    """Every session, newest first, and the cars driven in each."""
+    """Every session, newest first, and the car codes driven in each."""
     rows = list(reversed(queries.sessions(engine)))
-    cars: dict[int, set[str]] = {}
-    for lap in queries.laps(engine):
-        cars.setdefault(lap["session_id"], set()).add(lap["car"] or "")
-    return rows, {sid: sorted(c for c in codes if c) for sid, codes in cars.items()}
+    return rows, {r["id"]: str(r["cars"] or "").replace(",", " ").split() for r in rows}
 
 
 def session_matches(row: dict[str, Any], cars: list[str], text: str) -> bool:

@@ -15,7 +15,7 @@ from textual.widgets import Footer, Static
 
 from .. import data
 from ..messages import ComparisonLoaded
-from ..widgets.plots import COLOURS, LapPlot, TrackMap
+from ..widgets.plots import RICH_COLOURS, LapPlot, TrackMap
 from ..widgets.replay_bar import ReplayBar
 from ..widgets.status import StatusBar
 
@@ -90,8 +90,8 @@ class CompareScreen(Screen[None]):
         self.corners = data.corner_report(c)
         legend = Text()
         for i, tr in enumerate(c.traces):
-            legend.append("━━ ", style=COLOURS[i % len(COLOURS)])
-            legend.append(tr.label + ("  (reference)" if i == 0 else f"  {c.delta(i)[-1]:+.3f} s") + "\n")
+            legend.append("━━ ", style=RICH_COLOURS[i % len(RICH_COLOURS)])
+            legend.append(tr.label + ("  ref" if i == 0 else f"  {c.delta(i)[-1]:+.3f} s") + "\n")
         for p in c.problems:
             legend.append(p + "\n", style="yellow")
         self.query_one("#legend", Static).update(legend)

@@ -93,7 +93,9 @@ class LapsScreen(Screen[None]):
         grid.add_columns("Pick", "Driver", "Car", "Lap", "Time", *(f"S{i + 1}" for i in range(t.sectors)), "Clean",
                          "Why not")
         picked = set(self.app.selection.lap_ids)  # type: ignore[attr-defined]
-        shown = [lap for lap in t.laps if self.driver is None or lap["driver"] == self.driver]
+        order = {d: i for i, d in enumerate(sorted(t.driver_best_lap, key=lambda d: t.driver_best_lap[d]))}
+        shown = sorted((lap for lap in t.laps if self.driver is None or lap["driver"] == self.driver),
+                       key=lambda lap: (order.get(lap["driver"], len(order)), lap["driver"], lap["lap"]))
         for lap in shown:
             best = t.driver_best_lap.get(lap["driver"]) == lap["time_ms"] and lap["clean"]
             time_style = "bold magenta" if lap["clean"] and lap["time_ms"] == min(
@@ -112,7 +114,7 @@ class LapsScreen(Screen[None]):
     def _summary(self) -> None:
         t = self.table
         assert t is not None
-        table = Table(box=None, padding=(0, 2), title="Best and theoretical best (sum of best clean sectors)",
+        table = Table(box=None, padding=(0, 2), title="Theoretical best = sum of best clean sectors",
                       title_justify="left", title_style="bold")
         for col in ("Driver", "Best", "Theoretical", "Gain"):
             table.add_column(col)

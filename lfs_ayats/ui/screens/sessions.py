@@ -40,7 +40,7 @@ class SessionsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Id", "Started (UTC)", "Track", "Mode", "Cars", "Drivers", "Laps", "Source", "Car")
+        table.add_columns("Id", "Started (UTC)", "Track", "Mode", "Cars", "Drivers", "Laps", "Source")
         self.query_one("#replay-bar").display = getattr(self.app, "source_kind", "") == "replay"
         self.action_reload()
         table.focus()
@@ -87,8 +87,7 @@ class SessionsScreen(Screen[None]):
         for r in shown:
             started = str(r["started_at"] or "")[:16].replace("T", " ")
             table.add_row(str(r["id"]), started, r["track"] or "", r["mode"] or "", str(r["cars"] or ""),
-                          str(r["drivers"]), str(r["laps"]), r["source"] or "", " ".join(self.cars.get(r["id"], [])),
-                          key=str(r["id"]))
+                          str(r["drivers"]), str(r["laps"]), r["source"] or "", key=str(r["id"]))
         if shown:
             table.move_cursor(row=min(keep, len(shown) - 1))
         note = f"{len(shown)} of {len(self.rows)} sessions" if self.rows else (

@@ -26,15 +26,12 @@ class EventLog(Widget):
             self.refresh()
 
     def render(self) -> Text:
-        height = max(1, self.size.height)
+        height, width = max(1, self.size.height), max(8, self.size.width)
         if not self.lines:
             return Text("Laps, incidents, flags and pit stops appear here.", style="dim")
-        out = Text()
-        for i, line in enumerate(self.lines[-height:]):
-            if i:
-                out.append("\n")
-            out.append(session_clock(line.t) + " ", style="dim")
-            out.append(line.text, style=KIND_STYLE.get(line.kind, ""))
-        out.no_wrap = True
-        out.overflow = "ellipsis"
-        return out
+        rows = []
+        for line in self.lines[-height:]:
+            row = Text.assemble((session_clock(line.t) + " ", "dim"), (line.text, KIND_STYLE.get(line.kind, "")))
+            row.truncate(width, overflow="ellipsis")
+            rows.append(row)
+        return Text("\n").join(rows)

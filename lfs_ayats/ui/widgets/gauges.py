@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
@@ -64,7 +65,7 @@ class GearShift(Widget):
 class LapPanel(Widget):
     """Current lap, live Δ against a named reference, predicted lap time."""
 
-    DEFAULT_CSS = "LapPanel { height: 4; }"
+    DEFAULT_CSS = "LapPanel { height: 5; }"
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -78,7 +79,7 @@ class LapPanel(Widget):
         self.driver, self.lap, self.value, self.last_ms, self.best_ms = driver, lap, value, last_ms, best_ms
         self.refresh()
 
-    def render(self) -> Table:
+    def render(self) -> Group:
         v = self.value
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold")
@@ -89,6 +90,8 @@ class LapPanel(Widget):
         table.add_row("Driver", Text(self.driver or "-", style="bold"), "Lap", str(self.lap or "-"))
         table.add_row("Current", Text(seconds_clock(v.elapsed_s), style="bold"), "Δ", Text(delta(v.delta_s),
                                                                                            style=colour))
-        table.add_row("Predicted", lap_time(v.predicted_ms), "Ref", Text(v.reference, style="dim"))
-        table.add_row("Last", lap_time(self.last_ms), "Best", lap_time(self.best_ms))
-        return table
+        table.add_row("Predicted", lap_time(v.predicted_ms), "Last", lap_time(self.last_ms))
+        table.add_row("", "", "Best", lap_time(self.best_ms))
+        ref = Text.assemble(("Δ vs ", "bold"), (v.reference, "dim"))
+        ref.truncate(max(10, self.size.width), overflow="ellipsis")
+        return Group(table, ref)

@@ -9,7 +9,8 @@ from textual_plotext import PlotextPlot
 
 from ..data import Comparison
 
-COLOURS = ("cyan", "orange", "green", "magenta", "yellow", "red")
+COLOURS = ("cyan", "orange", "green", "magenta", "yellow", "red")  # plotext's names
+RICH_COLOURS = ("cyan", "dark_orange", "green", "magenta", "yellow", "red")  # the same, as Rich names them
 POINTS = 240  # per series: plotext's cost grows with points, the plot is narrower than this anyway
 
 
@@ -43,6 +44,7 @@ class LapPlot(PlotextPlot):
             self.refresh()
             return
         km = c.distance_m / 1000.0
+        drawn = 0
         for i, tr in enumerate(c.traces):
             if self.channel == "delta":
                 if i == 0:
@@ -55,6 +57,9 @@ class LapPlot(PlotextPlot):
             x, y = thin(km, np.nan_to_num(ys))
             plt.plot(x, y, color=COLOURS[i % len(COLOURS)], label=tr.label if self.channel == "speed_kmh" else None,
                      marker="braille")
+            drawn += 1
+        if not drawn:
+            plt.title(f"{self.title}: not recorded for these laps (OutGauge/OutSim come from the viewed car only)")
         if self.channel == "delta":
             plt.hline(0.0, "gray")
         plt.xlabel("lap distance (km)")

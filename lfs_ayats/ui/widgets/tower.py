@@ -11,6 +11,7 @@ from lfs_ayats.telemetry.standings import CarRow
 from ..format import gap, lap_time
 
 PENALTY_STYLE = "bold white on red"
+PIT_CODES = {"pit lane": "PIT", "stop": "BOX", "garage": "GAR"}
 
 
 class TimingTower(Widget):
@@ -42,7 +43,7 @@ class TimingTower(Widget):
             best = Text(lap_time(r.best_ms), style="bold magenta" if r.best_ms and r.best_ms == fastest else "")
             last = Text(lap_time(r.last_ms), style="" if r.last_clean else "dim strike")
             behind = leader_laps - r.laps_done if r.position and r.gap_s != r.gap_s else 0
-            pit = Text(r.pit.upper() if r.pit else ("FIN" if r.finished else ""), style="bold yellow")
+            pit = Text(PIT_CODES.get(r.pit, "") or ("FIN" if r.finished else ""), style="bold yellow")
             pen = Text(r.penalty.upper(), style=PENALTY_STYLE if r.penalty else "")
             table.add_row(str(r.position or "-"), r.name[:14], r.car, str(r.lap or ""), last, best,
                           gap(r.gap_s, behind if r.position > 1 else 0), gap(r.interval_s) if r.position > 1 else "",
