@@ -25,6 +25,12 @@ def test_headless_packages_load_no_heavy_modules(module: str) -> None:
     assert not loaded & set(HEAVY), f"{module} pulled in {sorted(loaded & set(HEAVY))}"
 
 
+@pytest.mark.parametrize("module", ["lfs_ayats.analysis.compare", "lfs_ayats.analysis.corners"])
+def test_analysis_loads_no_ui_toolkit(module: str) -> None:
+    loaded = _loaded_after(f"import {module}")
+    assert not loaded & {"textual", "plotext", "textual_plotext"}, f"{module} pulled in a UI toolkit"
+
+
 def test_cli_module_is_light() -> None:
     loaded = _loaded_after("import lfs_ayats.cli")
     assert not loaded & {*HEAVY, "construct", "numpy"}

@@ -10,12 +10,19 @@ from sqlmodel import SQLModel
 from lfs_ayats import __version__
 
 from .engine import StoreError
-from .tables import TABLES, schema_version_table
+from .tables import TABLES, corner_defs_table, schema_version_table
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def _add_corner_defs(conn: Connection) -> None:
+    """Version 2: corners per track layout (analysis.corners)."""
+    corner_defs_table.create(conn, checkfirst=True)
+
 
 UPGRADES: dict[int, Callable[[Connection], None]] = {
-    # n: a function taking a version n-1 database to version n, e.g. 2: _add_lap_tyres
+    # n: a function taking a version n-1 database to version n
+    2: _add_corner_defs,
 }
 
 

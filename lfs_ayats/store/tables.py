@@ -143,6 +143,31 @@ class SampleBlock(SQLModel, table=True):
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
+class CornerDef(SQLModel, table=True):
+    """A corner of a track layout, detected once from a lap's path (analysis.corners) and renamable.
+
+    Distances are on the lap that defined it (`length_m` long); laps of another length use the same
+    fractions of their own length.
+    """
+
+    __tablename__ = "corner_defs"
+    __table_args__ = (UniqueConstraint("track", "layout", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    track: str
+    layout: str = ""
+    number: int  # 1, 2, ... in lap order
+    name: str = ""  # "T1" until renamed
+    entry_m: float
+    apex_m: float
+    exit_m: float
+    direction: str = ""  # "left" or "right"
+    turn_deg: float = 0.0
+    length_m: float = 0.0  # the defining lap's length on its axis
+    axis: str = ""  # "indexed" or "projected"
+    source_lap_id: int | None = None
+    created_at: datetime | None = None
+
 
 # The Core tables, typed: the writer and the read side build statements on these (`.c.<column>`).
 schema_version_table = cast(Table, SchemaVersion.__table__)  # type: ignore[attr-defined]
@@ -151,4 +176,6 @@ drivers_table = cast(Table, Driver.__table__)  # type: ignore[attr-defined]
 laps_table = cast(Table, Lap.__table__)  # type: ignore[attr-defined]
 events_table = cast(Table, StoredEvent.__table__)  # type: ignore[attr-defined]
 blocks_table = cast(Table, SampleBlock.__table__)  # type: ignore[attr-defined]
-TABLES = [schema_version_table, sessions_table, drivers_table, laps_table, events_table, blocks_table]
+corner_defs_table = cast(Table, CornerDef.__table__)  # type: ignore[attr-defined]
+TABLES = [schema_version_table, sessions_table, drivers_table, laps_table, events_table, blocks_table,
+          corner_defs_table]

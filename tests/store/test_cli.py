@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from lfs_ayats.cli import app
 from lfs_ayats.store.engine import open_store
+from lfs_ayats.store.schema import SCHEMA_VERSION
 from lfs_ayats.store.tables import schema_version_table
 
 from .conftest import POSTGRES_URL, RecordedRace, empty_postgres
@@ -60,7 +61,7 @@ def test_import_sessions_laps_and_db(db: str, race: RecordedRace) -> None:
 
     code, out, _ = cli("db", "info", "--json", "--db", db)
     info = json.loads(out)
-    assert code == 0 and info["sessions"] == 1 and info["schema_version"] == 1
+    assert code == 0 and info["sessions"] == 1 and info["schema_version"] == SCHEMA_VERSION
     assert info["laps"] == len(race.truth["laps"]) and info["samples"] > 0
     code, out, _ = cli("db", "vacuum", "--db", db)
     assert code == 0 and out.strip() == "vacuumed"

@@ -54,16 +54,33 @@ def test_not_a_url_is_one_line() -> None:
 def test_a_database_from_a_newer_lfs_ayats_is_refused(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(update(schema_version_table).values(version=schema.SCHEMA_VERSION + 1))
-    with pytest.raises(StoreError, match=r"written by a newer lfs-ayats \(schema 2; this one knows up to 1\)"):
+    newer, known = schema.SCHEMA_VERSION + 1, schema.SCHEMA_VERSION
+    pattern = rf"written by a newer lfs-ayats \(schema {newer}; this one knows up to {known}\)"
+    with pytest.raises(StoreError, match=pattern):
         open_store(engine)
 
 
 def test_an_older_schema_is_upgraded_step_by_step(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     steps: list[int] = []
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
-    monkeypatch.setattr(schema, "UPGRADES", {2: lambda conn: steps.append(2), 3: lambda conn: steps.append(3)})
-    assert schema.ensure_schema(engine) == 3
-    assert steps == [2, 3]
+    now = schema.SCHEMA_VERSION
+    a, b = now + 1, now + 2
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", b)
+    monkeypatch.setattr(schema, "UPGRADES", {a: lambda conn: steps.append(a), b: lambda conn: steps.append(b)})
+    assert schema.ensure_schema(engine) == b
+    assert steps == [a, b]
     with engine.connect() as conn:
-        assert schema.stored_version(conn) == 3
-    assert schema.ensure_schema(engine) == 3 and steps == [2, 3]  # nothing more to do
+        assert schema.stored_version(conn) == b
+    assert schema.ensure_schema(engine) == b and steps == [a, b]  # nothing more to do
+
+
+def test_a_version_1_database_gains_the_corner_table(engine: Engine) -> None:
+    from sqlalchemy import inspect
+
+    from lfs_ayats.store.tables import corner_defs_table
+
+    with engine.begin() as conn:
+        corner_defs_table.drop(conn)
+        conn.execute(update(schema_version_table).values(version=1))
+    assert schema.ensure_schema(engine) == schema.SCHEMA_VERSION >= 2
+    with engine.connect() as conn:
+        assert inspect(conn).has_table("corner_defs") and schema.stored_version(conn) == schema.SCHEMA_VERSION
