@@ -8,7 +8,7 @@ from sqlalchemy import Engine, func, select, text
 
 from .engine import mask_url, sqlite_path
 from .schema import SCHEMA_VERSION, stored_version
-from .tables import blocks_table, drivers_table, events_table, laps_table, sessions_table
+from .tables import anomalies_table, blocks_table, drivers_table, events_table, laps_table, sessions_table
 
 
 def info(engine: Engine) -> dict[str, Any]:
@@ -22,7 +22,8 @@ def info(engine: Engine) -> dict[str, Any]:
         out["schema_version"] = stored_version(conn)
         out["schema_version_supported"] = SCHEMA_VERSION
         for name, table in (("sessions", sessions_table), ("drivers", drivers_table), ("laps", laps_table),
-                            ("events", events_table), ("sample_blocks", blocks_table)):
+                            ("events", events_table), ("sample_blocks", blocks_table),
+                            ("anomalies", anomalies_table)):
             out[name] = conn.execute(select(func.count()).select_from(table)).scalar_one()
         out["samples"] = int(conn.execute(select(func.coalesce(func.sum(blocks_table.c.rows), 0))).scalar_one())
     return out

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, delete, func, insert, select
 
 from .blocks import DISTANCE, decode
-from .tables import blocks_table, drivers_table, events_table, laps_table, sessions_table
+from .tables import anomalies_table, blocks_table, drivers_table, events_table, laps_table, sessions_table
 
 LAP_FIELDS = ("id", "session_id", "driver", "plid", "car", "track", "lap", "time_ms", "splits_ms", "sectors_ms",
               "clean", "reason", "reasons", "notes", "penalty", "pit_stops", "fuel_fraction", "top_speed_mps",
@@ -175,3 +175,36 @@ def lap_telemetry(engine: Engine, lap_id: int, *, source: str = "cars", channels
         raise KeyError(f"no lap {lap_id}")
     return telemetry(engine, found["session_id"], plid=found["plid"], lap=found["lap"], source=source,
                      channels=channels, distance=distance)
+
+
+ANOMALY_FIELDS = ("id", "session_id", "lap_id", "plid", "lap", "driver", "track", "car", "segment", "start_m", "end_m",
+                  "score", "max_z", "method", "explanation", "details", "created_at")
+
+
+def replace_anomalies(engine: Engine, session_id: int, flags: Sequence[dict[str, Any]]) -> int:
+    """Store a detection run's flags for a session, replacing the session's earlier ones; returns the count."""
+    now = datetime.now(UTC)
+    columns = set(anomalies_table.c.keys()) - {"id"}
+    rows = [{**{k: v for k, v in f.items() if k in columns}, "session_id": session_id, "created_at": now}
+            for f in flags]
+    with engine.begin() as conn:
+        conn.execute(delete(anomalies_table).where(anomalies_table.c.session_id == session_id))
+        if rows:
+            conn.execute(insert(anomalies_table), rows)
+    return len(rows)
+
+
+def anomalies(engine: Engine, session_id: int | None = None, *, plid: int | None = None,
+              lap: int | None = None) -> list[dict[str, Any]]:
+    """Stored anomaly flags in lap order (by session, car, lap; all sessions when `session_id` is None)."""
+    query = select(anomalies_table)
+    if session_id is not None:
+        query = query.where(anomalies_table.c.session_id == session_id)
+    if plid is not None:
+        query = query.where(anomalies_table.c.plid == plid)
+    if lap is not None:
+        query = query.where(anomalies_table.c.lap == lap)
+    query = query.order_by(anomalies_table.c.session_id, anomalies_table.c.plid, anomalies_table.c.lap,
+                           anomalies_table.c.start_m, anomalies_table.c.id)
+    with engine.connect() as conn:
+        return [_row(r, ANOMALY_FIELDS) for r in conn.execute(query).all()]

@@ -10,9 +10,9 @@ from sqlmodel import SQLModel
 from lfs_ayats import __version__
 
 from .engine import StoreError
-from .tables import TABLES, corner_defs_table, schema_version_table
+from .tables import TABLES, anomalies_table, corner_defs_table, schema_version_table
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _add_corner_defs(conn: Connection) -> None:
@@ -20,9 +20,15 @@ def _add_corner_defs(conn: Connection) -> None:
     corner_defs_table.create(conn, checkfirst=True)
 
 
+def _add_anomalies(conn: Connection) -> None:
+    """Version 3: the `anomalies` table (flags from analysis.anomalies)."""
+    SQLModel.metadata.create_all(conn, tables=[anomalies_table])
+
+
 UPGRADES: dict[int, Callable[[Connection], None]] = {
     # n: a function taking a version n-1 database to version n
     2: _add_corner_defs,
+    3: _add_anomalies,
 }
 
 

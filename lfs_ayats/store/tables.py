@@ -169,6 +169,36 @@ class CornerDef(SQLModel, table=True):
     created_at: datetime | None = None
 
 
+class AnomalyFlag(SQLModel, table=True):
+    """A lap or a stretch of it that analysis.anomalies found unusual for that driver, with the reason in words.
+
+    One row per flagged (lap, segment); `segment` is a corner ("T3"), a straight ("S3-4") or "lap".
+    A new detection run for a session replaces that session's rows.
+    """
+
+    __tablename__ = "anomalies"
+    __table_args__ = (Index("ix_anomalies_session", "session_id", "plid", "lap"),
+                      Index("ix_anomalies_track_car", "track", "car"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="sessions.id", ondelete="CASCADE")
+    lap_id: int | None = Field(default=None, foreign_key="laps.id", ondelete="CASCADE")
+    plid: int
+    lap: int
+    driver: str = ""
+    track: str = ""
+    car: str = ""
+    segment: str = "lap"
+    start_m: float | None = None  # the segment on the lap's distance axis (None: the whole lap)
+    end_m: float | None = None
+    score: float = 0.0  # IsolationForest score_samples (lower = stranger); NaN-free: 0 with robust z alone
+    max_z: float = 0.0  # the largest robust |z| behind the explanation
+    method: str = "iforest"  # "iforest" or "robust_z" (too few laps for a forest)
+    explanation: str = ""
+    details: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime | None = None
+
+
 # The Core tables, typed: the writer and the read side build statements on these (`.c.<column>`).
 schema_version_table = cast(Table, SchemaVersion.__table__)  # type: ignore[attr-defined]
 sessions_table = cast(Table, StoredSession.__table__)  # type: ignore[attr-defined]
@@ -177,5 +207,6 @@ laps_table = cast(Table, Lap.__table__)  # type: ignore[attr-defined]
 events_table = cast(Table, StoredEvent.__table__)  # type: ignore[attr-defined]
 blocks_table = cast(Table, SampleBlock.__table__)  # type: ignore[attr-defined]
 corner_defs_table = cast(Table, CornerDef.__table__)  # type: ignore[attr-defined]
+anomalies_table = cast(Table, AnomalyFlag.__table__)  # type: ignore[attr-defined]
 TABLES = [schema_version_table, sessions_table, drivers_table, laps_table, events_table, blocks_table,
-          corner_defs_table]
+          corner_defs_table, anomalies_table]

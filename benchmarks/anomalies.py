@@ -1,0 +1,195 @@
+"""Anomaly precision/recall against the simulator's truth, lap-time prediction error and coverage, scan speed.
+
+    python benchmarks/anomalies.py [--laps 20] [--cars 12] [--seed 11] [--mistakes 2.0] [--cache DIR]
+
+The scenario: a seeded GM1 race of XFGs recorded through the simulator host (IS_MCI at 10 Hz,
+as the store tests record it), imported into SQLite. Cached in the temp folder.
+
+Anomalies: the truth's incidents that change how the car moves (lockup, spin, off_track,
+missed_shift, contact) are the positives; `cut` and `over_rev` leave the IS_MCI trace untouched
+(LFS reports a cut as IS_HLV, an over-rev shows only in the viewed car's OutGauge), so they are
+listed but not counted. A flagged lap with a positive is a true positive; "right corner" is the
+share of those whose flag covers the incident's distance (±30 m).
+
+Prediction: for every comparable lap, the model is fitted on the same driver's earlier laps
+(what a live view knows), against their best clean lap so far; it predicts at half distance.
+Baselines in the same run: "reference + Δ so far" (no remaining-Δ model) and "the last lap again".
+
+Scan: 1,000 laps (the scenario's laps repeated under new driver names) through `detect`, against
+feature extraction alone (the forest's cost is the difference).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+POSITIVE = {"lockup", "spin", "off_track", "missed_shift", "contact"}
+INVISIBLE = {"cut", "over_rev", "hotlap_invalid", "object_hit"}  # no trace in IS_MCI speed, or a consequence
+MARGIN_M = 30.0
+
+
+def scenario(cache: Path, laps: int, cars: int, seed: int, mistakes: float) -> tuple[Path, dict[str, Any]]:
+    from lfs_ayats.sim.field import Field
+    from lfs_ayats.store.engine import open_store
+    from lfs_ayats.store.ingest import import_capture
+    from tests.analysis.simsession import record_field
+
+    name = f"anomalies-v1-GM1-{cars}x{laps}-s{seed}-m{mistakes:g}"
+    db = cache / f"{name}.sqlite"
+    truth_file = cache / f"{name}.truth.json"
+    if not (db.exists() and truth_file.exists()):
+        cache.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        sim = Field("GM1", cars, "race", laps=laps, seed=seed, pit_probability=0.3, mistake_scale=mistakes,
+                    tick_ms=20)
+        truth = asyncio.run(record_field(sim, cache / f"{name}.lfscap"))
+        db.unlink(missing_ok=True)
+        import_capture(cache / f"{name}.lfscap", open_store(f"sqlite:///{db}"))
+        truth_file.write_text(json.dumps(truth))
+        print(f"recorded and imported the scenario in {time.perf_counter() - t0:.1f} s ({cache})")
+    return db, json.loads(truth_file.read_text())
+
+
+def anomaly_scores(inputs: list[Any], truth: dict[str, Any]) -> dict[str, Any]:
+    from lfs_ayats.analysis.anomalies import detect
+
+    flags = detect(inputs)
+    scored = {(i.plid, i.lap) for i in inputs}
+    incidents: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for inc in truth["incidents"]:
+        incidents.setdefault((inc["plid"], inc["lap"]), []).append(inc)
+    positives = {k for k, v in incidents.items() if k in scored and any(i["kind"] in POSITIVE for i in v)}
+    flagged: dict[tuple[int, int], list[Any]] = {}
+    for f in flags:
+        flagged.setdefault((f.plid, f.lap), []).append(f)
+    tp = set(flagged) & positives
+    right = 0
+    for key in tp:
+        spots = [i["lap_distance_m"] for i in incidents[key] if i["kind"] in POSITIVE]
+        if any(f.start_m is not None and f.end_m is not None and f.start_m - MARGIN_M <= d <= f.end_m + MARGIN_M
+               for f in flagged[key] for d in spots):
+            right += 1
+    by_kind = {}
+    for kind in sorted(POSITIVE | {"cut", "over_rev"}):
+        laps = {k for k, v in incidents.items() if k in scored and any(i["kind"] == kind for i in v)}
+        by_kind[kind] = f"{len(laps & set(flagged))}/{len(laps)}"
+    return {"laps": len(inputs), "flags": len(flags), "flagged_laps": len(flagged), "positives": len(positives),
+            "true_positives": len(tp), "precision": len(tp) / max(len(flagged), 1),
+            "recall": len(tp) / max(len(positives), 1), "right_corner": right / max(len(tp), 1), "by_kind": by_kind,
+            "false_positive_laps": sorted(set(flagged) - positives)}
+
+
+def prediction_scores(traces: dict[int, Any], laps: list[dict[str, Any]]) -> dict[str, Any]:
+    from lfs_ayats.analysis.predict import fit_lap_model, forecast_stint, predict_lap
+    from lfs_ayats.analysis.trace import comparable
+
+    err, cover, naive, last = [], [], [], []
+    stint_err, stint_cover = [], []
+    for plid in sorted({lap["plid"] for lap in laps}):
+        history: list[tuple[Any, dict[str, Any]]] = []
+        for lap in (x for x in laps if x["plid"] == plid):
+            trace = traces.get(lap["id"])
+            if trace is None or not comparable(lap):
+                continue
+            if history:
+                clean = [h for h, row in history if row["clean"]] or [h for h, _ in history]
+                reference = min(clean, key=lambda h: h.lap_time_s)
+                model = fit_lap_model(reference, [h for h, _ in history])
+                half = model.length_m / 2
+                p = predict_lap(model, half, float(trace.time_at(half)))
+                assert p is not None
+                err.append(p.predicted_s - trace.lap_time_s)
+                cover.append(p.p10_s <= trace.lap_time_s <= p.p90_s)
+                naive.append(reference.lap_time_s + p.delta_s - trace.lap_time_s)
+                last.append(history[-1][0].lap_time_s - trace.lap_time_s)
+                if lap["clean"]:
+                    done = [(row["lap"], h.lap_time_s) for h, row in history if row["clean"]]
+                    f = forecast_stint([n for n, _ in done], [t for _, t in done], ahead=1)
+                    if f is not None:
+                        stint_err.append(f.predicted_s[0] - trace.lap_time_s)
+                        stint_cover.append(f.p10_s[0] <= trace.lap_time_s <= f.p90_s[0])
+            history.append((trace, lap))
+    return {"laps": len(err), "mae_s": float(np.mean(np.abs(err))), "coverage": float(np.mean(cover)),
+            "mae_naive_s": float(np.mean(np.abs(naive))), "mae_last_lap_s": float(np.mean(np.abs(last))),
+            "stint_laps": len(stint_err), "stint_mae_s": float(np.mean(np.abs(stint_err))),
+            "stint_coverage": float(np.mean(stint_cover))}
+
+
+def scan_timing(inputs: list[Any], n: int = 1000) -> dict[str, float]:
+    from lfs_ayats.analysis.anomalies import detect, extract_features, robust_z
+
+    many = [replace(inputs[k % len(inputs)], lap_id=k, driver=f"{inputs[k % len(inputs)].driver} #{k // len(inputs)}")
+            for k in range(n)]
+    segments = None
+    t0 = time.perf_counter()
+    features = extract_features(many, segments)
+    robust_z(features)
+    t_features = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    detect(many)
+    t_detect = time.perf_counter() - t0
+    return {"laps": n, "features_s": t_features, "detect_s": t_detect}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--laps", type=int, default=20)
+    parser.add_argument("--cars", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--mistakes", type=float, default=2.0)
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "lfs-ayats-bench")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    from lfs_ayats.analysis.anomalies import lap_inputs
+    from lfs_ayats.analysis.trace import session_traces
+    from lfs_ayats.store import queries
+    from lfs_ayats.store.engine import open_store
+
+    db, truth = scenario(args.cache, args.laps, args.cars, args.seed, args.mistakes)
+    engine = open_store(f"sqlite:///{db}")
+    laps = queries.laps(engine, 1)
+    samples = queries.telemetry(engine, 1, channels=("lap_distance_m", "speed_mps"))
+    t0 = time.perf_counter()
+    inputs = lap_inputs(samples, laps)
+    t_inputs = time.perf_counter() - t0
+    result = {"scenario": f"GM1, {args.cars} XFG, {args.laps} laps, seed {args.seed}, mistakes x{args.mistakes:g}",
+              "anomalies": anomaly_scores(inputs, truth),
+              "prediction": prediction_scores(session_traces(samples, laps), laps),
+              "scan": {**scan_timing(inputs), "inputs_s": t_inputs, "input_laps": len(inputs)}}
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+        return
+    a, p, s = result["anomalies"], result["prediction"], result["scan"]
+    print(result["scenario"])
+    print(f"anomalies: {a['laps']} comparable laps, {a['positives']} with an incident that shows in the trace; "
+          f"{a['flagged_laps']} laps flagged ({a['flags']} flags)")
+    print(f"  precision {a['precision']:.2f}  recall {a['recall']:.2f}  (goal >= 0.8 both); "
+          f"flag on the incident's corner in {a['right_corner']:.0%} of the hits")
+    print(f"  by kind (flagged/laps): {', '.join(f'{k} {v}' for k, v in a['by_kind'].items())}")
+    print(f"  false-positive laps (plid, lap): {a['false_positive_laps']}")
+    print(f"prediction at half lap over {p['laps']} laps: MAE {p['mae_s']:.3f} s, p10-p90 coverage "
+          f"{p['coverage']:.0%} (goal ~80%); baselines: reference + delta so far {p['mae_naive_s']:.3f} s "
+          f"({p['mae_naive_s'] / p['mae_s']:.2f}x), last lap again {p['mae_last_lap_s']:.3f} s "
+          f"({p['mae_last_lap_s'] / p['mae_s']:.2f}x)")
+    print(f"stint, next lap over {p['stint_laps']} clean laps: MAE {p['stint_mae_s']:.3f} s, "
+          f"p10-p90 coverage {p['stint_coverage']:.0%}")
+    print(f"scan of {s['laps']} laps: detect {s['detect_s'] * 1000:.0f} ms, features alone "
+          f"{s['features_s'] * 1000:.0f} ms ({s['detect_s'] / s['features_s']:.2f}x); traces + traffic from the "
+          f"store frame for {s['input_laps']} laps {s['inputs_s'] * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,321 @@
+"""Anomalies: laps and corners unusual for *that driver*, found by an IsolationForest and explained in words.
+
+Definitions (analysis.md §6a "per-corner anomaly flags"):
+
+- Segments come from the session's median speed trace: a corner is a trough at least 8 km/h deep
+  (§6b-2's speed-based detection), from the speed peak before it to the one after it; the
+  stretches between corners are straights ("S3-4").
+- Features per lap: lap time and sector times; per corner entry, minimum and exit speed, time
+  through, braking point (where the speed peaks before the corner); per straight the time through.
+- Each feature becomes a robust z-score: (x - the driver's own median) / (1.4826 · MAD), with the
+  MAD pooled over every driver of the track and car (each centred on their own median), floored at
+  the data's resolution. Pooling is a measured choice: with 10-20 laps per driver a per-driver MAD
+  is often ~0 for a consistent driver, and every tenth of a second then looks like a 20sigma event.
+- With at least `MIN_LAPS_FOREST` comparable laps, an IsolationForest (fixed random_state) over the
+  z-scores of every lap of the track and car scores the laps; a lap is flagged when the forest calls
+  it an outlier *and* one of its features is beyond |z| ≥ 3.5 (so every flag can be explained).
+  With fewer laps the robust z-scores alone decide (|z| ≥ 3.5, Iglewicz & Hoaglin's cut-off).
+- A flagged lap gives one flag per segment holding a feature beyond the cut-off, worded like
+  "T3: braked 22 m early, minimum speed 11 km/h low, 0.84 s lost".
+
+Only comparable laps are scored (trace.comparable: no race start, pit or partial laps).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .trace import FloatArray, LapTrace
+
+GRID_STEP_M = 2.0
+MIN_PROMINENCE_MPS = 8 / 3.6  # §6b-2: troughs of the median speed at least 8 km/h deep
+MIN_LAPS_FOREST = 12
+Z_CUT = 3.5
+N_ESTIMATORS = 200
+RANDOM_STATE = 0
+TRAFFIC_FACTOR = 3.0
+RESOLUTION = {"speed": 0.3, "distance": 3.0, "time": 0.03}
+"""Scale floors: 10 Hz IS_MCI samples at 30 m/s are 3 m apart; speeds are good to ~0.3 m/s there."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    name: str  # "T3" or "S3-4"
+    kind: str  # "corner" or "straight"
+    start_m: float
+    end_m: float
+    apex_m: float | None = None
+
+
+@dataclass(frozen=True)
+class LapInput:
+    """A lap to score: ids, the driver it is judged against, its trace and official times."""
+
+    lap_id: int
+    plid: int
+    lap: int
+    driver: str
+    trace: LapTrace
+    sectors_s: tuple[float | None, ...] = ()
+    traffic: tuple[tuple[float, float], ...] = ()  # stretches driven close behind another car (trace.traffic_stretches)
+
+    def in_traffic(self, seg: Segment) -> bool:
+        return any(a < seg.end_m and b > seg.start_m for a, b in self.traffic)
+
+
+@dataclass
+class Flag:
+    lap_id: int
+    plid: int
+    lap: int
+    driver: str
+    segment: str
+    start_m: float | None
+    end_m: float | None
+    score: float
+    max_z: float
+    method: str
+    explanation: str
+    details: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_row(self) -> dict[str, Any]:
+        return {"lap_id": self.lap_id, "plid": self.plid, "lap": self.lap, "driver": self.driver,
+                "segment": self.segment, "start_m": self.start_m, "end_m": self.end_m, "score": self.score,
+                "max_z": self.max_z, "method": self.method, "explanation": self.explanation,
+                "details": self.details}
+
+
+@dataclass(frozen=True)
+class Features:
+    """Per-lap feature matrix: rows = laps, columns = (segment, feature) with their units and wording."""
+
+    laps: list[LapInput]
+    segments: list[Segment]
+    columns: list[tuple[str, str]]  # (segment name, feature)
+    values: FloatArray  # (laps, columns)
+
+
+# -- segments --------------------------------------------------------------------------------
+
+
+def median_speed(traces: Sequence[LapTrace], length_m: float) -> tuple[FloatArray, FloatArray]:
+    grid = np.arange(0.0, length_m, GRID_STEP_M)
+    return grid, np.median(np.array([t.speed_at(grid) for t in traces]), axis=0)
+
+
+def detect_segments(traces: Sequence[LapTrace]) -> list[Segment]:
+    """Corners (troughs of the median speed ≥ 8 km/h deep) and the straights between them."""
+    from scipy.signal import find_peaks
+
+    length = min(float(t.distance_m[-1]) for t in traces)
+    grid, v = median_speed(traces, length)
+    troughs, _ = find_peaks(-v, prominence=MIN_PROMINENCE_MPS)
+    peaks, _ = find_peaks(v, prominence=MIN_PROMINENCE_MPS / 2)
+    corners: list[tuple[float, float, float]] = []
+    for k in troughs:
+        before = peaks[peaks < k]
+        after = peaks[peaks > k]
+        a = int(before[-1]) if len(before) else 0
+        b = int(after[0]) if len(after) else len(grid) - 1
+        if corners and grid[a] < corners[-1][2]:  # chained corners sharing a braking zone become one
+            start, apex, _ = corners[-1]
+            corners[-1] = (start, apex if v[int(apex / GRID_STEP_M)] <= v[k] else float(grid[k]), float(grid[b]))
+            continue
+        corners.append((float(grid[a]), float(grid[k]), float(grid[b])))
+    out: list[Segment] = []
+    cursor = 0.0
+    for i, (start, apex, end) in enumerate(corners, start=1):
+        if start - cursor > 4 * GRID_STEP_M:
+            out.append(Segment(f"S{i - 1}-{i}", "straight", cursor, start))
+        out.append(Segment(f"T{i}", "corner", start, end, apex))
+        cursor = end
+    if length - cursor > 4 * GRID_STEP_M:
+        out.append(Segment(f"S{len(corners)}-1", "straight", cursor, length))
+    return out
+
+
+# -- features ---------------------------------------------------------------------------------
+
+FEATURES = {
+    # feature: (kind of unit, wording when high, wording when low, unit label, scale to the label, bad side)
+    # The bad side: +1 high is a loss, -1 low is a loss, 0 either way (a braking point off either way is a cause).
+    # Only the bad side raises a flag: a lap quicker everywhere is good news, not an incident.
+    "lap_time": ("time", "{v:.2f} s slow", "{v:.2f} s quick", "s", 1.0, 1),
+    "time": ("time", "{v:.2f} s lost", "{v:.2f} s gained", "s", 1.0, 1),
+    "brake_m": ("distance", "braked {v:.0f} m late", "braked {v:.0f} m early", "m", 1.0, 0),
+    "v_entry": ("speed", "entry speed {v:.0f} km/h high", "entry speed {v:.0f} km/h low", "km/h", 3.6, -1),
+    "v_min": ("speed", "minimum speed {v:.0f} km/h high", "minimum speed {v:.0f} km/h low", "km/h", 3.6, -1),
+    "v_exit": ("speed", "exit speed {v:.0f} km/h high", "exit speed {v:.0f} km/h low", "km/h", 3.6, -1),
+}
+
+
+def _segment_features(trace: LapTrace, seg: Segment, exit_speed: bool) -> dict[str, float]:
+    t0, t1 = trace.time_at(seg.start_m), trace.time_at(seg.end_m)
+    out = {"time": float(t1 - t0)}
+    if seg.kind == "corner" and seg.apex_m is not None:
+        grid = np.arange(seg.start_m, seg.end_m + GRID_STEP_M / 2, GRID_STEP_M)
+        v = trace.speed_at(grid)
+        before = grid <= seg.apex_m
+        out["v_entry"] = float(v[0])
+        out["v_min"] = float(v.min())
+        if exit_speed:  # else it is the next corner's entry speed
+            out["v_exit"] = float(v[-1])
+        # The braking point: where the speed peaks on the way in (10 Hz: ±3 m).
+        out["brake_m"] = float(grid[int(np.argmax(np.where(before, v, -np.inf)))])
+    return out
+
+
+def extract_features(laps: Sequence[LapInput], segments: Sequence[Segment] | None = None) -> Features:
+    """The feature matrix of `laps` (segments detected from them when not given)."""
+    segs = list(segments) if segments is not None else detect_segments([lap.trace for lap in laps])
+    n_sectors = max((len(lap.sectors_s) for lap in laps), default=0)
+    columns: list[tuple[str, str]] = [("lap", "lap_time")]
+    columns += [(f"sector {i + 1}", "time") for i in range(n_sectors)] if n_sectors > 1 else []
+    rows = []
+    for lap in laps:
+        row: dict[tuple[str, str], float] = {("lap", "lap_time"): lap.trace.lap_time_s}
+        for i in range(n_sectors if n_sectors > 1 else 0):
+            value = lap.sectors_s[i] if i < len(lap.sectors_s) else None
+            row[(f"sector {i + 1}", "time")] = np.nan if value is None else value
+        for k, seg in enumerate(segs):
+            followed_by_corner = k + 1 < len(segs) and segs[k + 1].kind == "corner"
+            for name, value in _segment_features(lap.trace, seg, not followed_by_corner).items():
+                row[(seg.name, name)] = value
+        rows.append(row)
+    for seg in segs:
+        for name in ("time", "v_entry", "v_min", "v_exit", "brake_m"):
+            key = (seg.name, name)
+            if any(key in r for r in rows) and key not in columns:
+                columns.append(key)
+    values = np.array([[r.get(c, np.nan) for c in columns] for r in rows], dtype=np.float64).reshape(len(rows),
+                                                                                                      len(columns))
+    return Features(list(laps), segs, columns, values)
+
+
+def robust_z(features: Features) -> FloatArray:
+    """Robust z-scores: centred on each driver's own median, scaled by the pooled MAD (floored)."""
+    x = features.values
+    centred = np.full_like(x, np.nan)
+    drivers = np.array([lap.driver for lap in features.laps])
+    for name in np.unique(drivers):
+        rows = drivers == name
+        with np.errstate(all="ignore"):
+            centred[rows] = x[rows] - np.nanmedian(x[rows], axis=0)
+    with np.errstate(all="ignore"):
+        mad = 1.4826 * np.nanmedian(np.abs(centred), axis=0)
+    floor = np.array([RESOLUTION[FEATURES[f][0]] for _, f in features.columns])
+    scale = np.fmax(np.nan_to_num(mad, nan=0.0), floor)
+    return np.asarray(centred / scale, dtype=np.float64)
+
+
+# -- detection ---------------------------------------------------------------------------------
+
+
+def _words(features: Features, z: FloatArray, row: int, cols: list[int]) -> tuple[str, list[dict[str, Any]]]:
+    parts, details = [], []
+    drivers = np.array([lap.driver for lap in features.laps])
+    mine = drivers == features.laps[row].driver
+    for c in sorted(cols, key=lambda c: -abs(z[row, c])):
+        seg, name = features.columns[c]
+        _, high, low, unit, factor, _ = FEATURES[name]
+        typical = float(np.nanmedian(features.values[mine, c]))
+        value = float(features.values[row, c])
+        diff = value - typical
+        parts.append((high if diff > 0 else low).format(v=abs(diff) * factor))
+        details.append({"segment": seg, "feature": name, "value": round(value * factor, 3),
+                        "typical": round(typical * factor, 3), "unit": unit, "z": round(float(z[row, c]), 2)})
+    return ", ".join(parts), details
+
+
+def detect(laps: Sequence[LapInput], segments: Sequence[Segment] | None = None, *,
+           z_cut: float = Z_CUT, min_laps_forest: int = MIN_LAPS_FOREST) -> list[Flag]:
+    """Flags for the unusual laps among `laps` (one track and car), each explained per segment."""
+    if len(laps) < 3:
+        return []
+    features = extract_features(laps, segments)
+    z = robust_z(features)
+    side = np.array([FEATURES[f][5] for _, f in features.columns])
+    # One-sided: only the losing side of a feature counts (a lap quicker everywhere is good news).
+    bad = np.clip(np.nan_to_num(np.where(side == 0, np.abs(z), z * side), nan=0.0), 0.0, None)
+    seg_by_name = {s.name: s for s in features.segments}
+    for row, lap in enumerate(features.laps):
+        if not lap.traffic:
+            continue
+        # Stretches behind another car are mostly explained by the traffic: they count a third.
+        for c, (seg_name, _) in enumerate(features.columns):
+            seg = seg_by_name.get(seg_name)
+            if seg is None or lap.in_traffic(seg):
+                bad[row, c] /= TRAFFIC_FACTOR
+    big = bad >= z_cut
+    if len(laps) >= min_laps_forest:
+        from sklearn.ensemble import IsolationForest
+
+        matrix = np.minimum(bad, 100.0)
+        forest = IsolationForest(n_estimators=N_ESTIMATORS, random_state=RANDOM_STATE).fit(matrix)
+        scores = forest.score_samples(matrix)
+        # The forest's own cut (contamination="auto", score -0.5) is for scores of a balanced cloud; here
+        # the laps cluster tightly, so a lap is an outlier when its score is itself a robust outlier.
+        centre = float(np.median(scores))
+        spread = 1.4826 * float(np.median(np.abs(scores - centre)))
+        outlier = scores < centre - z_cut * max(spread, 1e-3)
+        method = "iforest"
+    else:
+        scores = np.zeros(len(laps))
+        outlier = np.ones(len(laps), dtype=bool)
+        method = "robust_z"
+    flags: list[Flag] = []
+    for row in (int(r) for r in np.flatnonzero(outlier & big.any(axis=1))):
+        lap = features.laps[row]
+        by_segment: dict[str, list[int]] = {}
+        for c in (int(k) for k in np.flatnonzero(big[row])):
+            seg_name = features.columns[c][0]
+            # A lap or sector time beyond the cut is explained by the segments, when they say more.
+            by_segment.setdefault(seg_name, []).append(int(c))
+        local = {k: v for k, v in by_segment.items() if k in seg_by_name}
+        chosen = local or by_segment
+        for name, cols in sorted(chosen.items(), key=lambda kv: seg_by_name[kv[0]].start_m if kv[0] in seg_by_name
+                                 else -1.0):
+            text, details = _words(features, z, int(row), cols)
+            seg = seg_by_name.get(name)
+            flags.append(Flag(lap.lap_id, lap.plid, lap.lap, lap.driver, name, seg.start_m if seg else None,
+                              seg.end_m if seg else None, round(float(scores[row]), 4),
+                              round(float(np.max(np.abs(z[row, cols]))), 2), method, f"{name}: {text}", details))
+    return flags
+
+
+def summary_line(flag: Flag | dict[str, Any]) -> str:
+    """"lap 7 (Ines Ortega): T3: braked 22 m early, ... (score -0.62)"."""
+    f = flag.as_row() if isinstance(flag, Flag) else flag
+    score = f" (score {f['score']:.2f})" if f.get("method") == "iforest" else " (robust z)"
+    return f"lap {f['lap']} ({f['driver']}): {f['explanation']}{score}"
+
+
+
+def lap_inputs(samples: Any, laps: Sequence[dict[str, Any]]) -> list[LapInput]:
+    """LapInputs for the comparable laps among `laps` (store.queries.laps rows), from their sessions' IS_MCI
+    samples (a polars frame with t, plid, lap, lap_distance_m, speed_mps; one session's, or several
+    sessions' with a `session_id` column)."""
+    from .trace import comparable, session_traces, traffic_stretches
+
+    out: list[LapInput] = []
+    frames = (samples.partition_by("session_id", as_dict=True) if "session_id" in samples.columns
+              else {(laps[0]["session_id"],) if laps else (0,): samples})
+    for (session_id,), frame in frames.items():
+        mine = [lap for lap in laps if lap["session_id"] == session_id]
+        traces = session_traces(frame, mine)
+        if not traces:
+            continue
+        length = max(float(t.distance_m[-1]) for t in traces.values())
+        traffic = traffic_stretches(frame, length)
+        for lap in mine:
+            trace = traces.get(lap["id"])
+            if trace is None or not comparable(lap):
+                continue
+            sectors = tuple(None if s is None else s / 1000.0 for s in lap.get("sectors_ms") or ())
+            out.append(LapInput(lap["id"], lap["plid"], lap["lap"], lap["driver"], trace, sectors,
+                                tuple(traffic.get((lap["plid"], lap["lap"]), ()))))
+    return out
