@@ -47,6 +47,7 @@ from .laps import lap_clock
 from .session import SessionState
 
 LOG_LENGTH = 200
+HISTORY = 30  # clean laps kept per car (the lap-time predictor learns from them)
 TRACE_START_M = 400.0  # a lap's trace starts only near the line (a car seen mid-lap has no trace)
 COVERED = 0.9  # a reference must cover this share of the track's length
 
@@ -127,6 +128,7 @@ class Standings:
         self.track_length_m = math.nan
         self.own_refs: dict[int, Reference] = {}
         self.best_ref: Reference | None = None
+        self.history: dict[int, deque[Reference]] = {}  # each car's recent clean laps, oldest first
         self._traces: dict[int, _Trace] = {}
 
     # -- reading (under the source's lock) -----------------------------------------------------------
@@ -166,6 +168,13 @@ class Standings:
         ref_s = float(np.interp(d, ref.distance_m, ref.seconds))
         delta = trace.seconds[-1] - ref_s
         return LiveDelta(elapsed, delta, round(ref.time_ms + delta * 1000.0), f"{name}: {ref.label}")
+
+    def position(self, plid: int) -> tuple[float, float] | None:
+        """(lap distance, seconds into the lap) of a car's newest sample on its current lap's trace."""
+        trace = self._traces.get(plid)
+        if trace is None or not trace.distance:
+            return None
+        return trace.distance[-1], trace.seconds[-1]
 
     # -- the listener --------------------------------------------------------------------------------
 
@@ -244,6 +253,7 @@ class Standings:
         distance = np.array([*trace.distance, length if not math.isnan(length) else trace.distance[-1]])
         seconds = np.array([*trace.seconds, ev.lap_time_ms / 1000.0])
         ref = Reference(ev.plid, ev.driver, ev.lap, ev.lap_time_ms, distance, seconds)
+        self.history.setdefault(ev.plid, deque(maxlen=HISTORY)).append(ref)
         own = self.own_refs.get(ev.plid)
         if own is None or ev.lap_time_ms < own.time_ms:
             self.own_refs[ev.plid] = ref
@@ -262,6 +272,7 @@ class Standings:
         self.cars.clear()
         self._traces.clear()
         self.own_refs.clear()
+        self.history.clear()
         self.best_ref = None
         self._say(ev.t, "session", f"{ev.mode} started on {ev.track}"
                   + (f", {ev.race_laps} laps" if ev.mode == "race" and ev.race_laps else ""))

@@ -23,6 +23,7 @@ from lfs_ayats.telemetry.live import Source
 
 from . import data
 from .messages import ExportWritten, LapsChanged
+from .predictor import Predictions
 from .screens.anomalies import AnomaliesScreen
 from .screens.compare import CompareScreen
 from .screens.help import HelpScreen
@@ -91,6 +92,7 @@ class LfsAyatsApp(App[None]):
         self.hz = int(settings["ui.refresh_hz"])
         self.selection = data.Selection()
         self.follow = 0
+        self.predictions = Predictions()
         self._rpm_max = 0.0
         self._laps_seen = -1
         self._rates: dict[str, float] = {}
@@ -130,7 +132,8 @@ class LfsAyatsApp(App[None]):
             packets = packet_totals(source.feed.counters.packets)
             dropped = source.feed.drops
             laps_seen = source.standings.laps_seen
-            view = take_live_view(source, self.follow, self._rpm_max) if isinstance(screen, LiveScreen) else None
+            view = (take_live_view(source, self.follow, self._rpm_max, self.predictions)
+                    if isinstance(screen, LiveScreen) else None)
             arrival = source.newest_arrival
         finally:
             source.lock.release()

@@ -17,7 +17,6 @@ import polars as pl
 
 from lfs_ayats.store import queries
 
-GRID_M = 2.0  # distance step of an aligned comparison
 MAX_COMPARE = 6
 
 
@@ -107,12 +106,12 @@ def fastest_clean(laps: list[dict[str, Any]], n: int = 2) -> list[int]:
     return [lap["id"] for lap in clean[:n]]
 
 
-# -- comparison --------------------------------------------------------------------------------------
+# -- comparison (analysis.compare, analysis.corners) ---------------------------------------------------
 
 
 @dataclass
 class LapTrace:
-    """One lap on the common distance grid."""
+    """One lap on the reference's distance grid."""
 
     lap: dict[str, Any]
     label: str
@@ -121,15 +120,19 @@ class LapTrace:
     throttle: np.ndarray  # NaN where the lap has no OutGauge/OutSim
     brake: np.ndarray
     gear: np.ndarray
-    x_m: np.ndarray
-    y_m: np.ndarray
 
 
 @dataclass
 class Comparison:
+    """Laps against the first (the reference) on its grid, with the reference's path and its corner report."""
+
     distance_m: np.ndarray
     traces: list[LapTrace]
+    x_m: np.ndarray
+    y_m: np.ndarray
+    corners: pl.DataFrame | None = None  # analysis.corners.corner_report of the second lap against the first
     problems: list[str] = field(default_factory=list)
+    axis: str = ""
 
     @property
     def reference(self) -> LapTrace:
@@ -140,7 +143,7 @@ class Comparison:
         return self.traces[i].seconds - self.reference.seconds
 
     def frame(self) -> pl.DataFrame:
-        out: dict[str, Any] = {"distance_m": self.distance_m}
+        out: dict[str, Any] = {"distance_m": self.distance_m, "x_m": self.x_m, "y_m": self.y_m}
         for i, tr in enumerate(self.traces):
             tag = f"lap{tr.lap['id']}"
             out[f"{tag}_seconds"] = tr.seconds
@@ -159,64 +162,54 @@ def lap_label(lap: dict[str, Any]) -> str:
     return f"{lap['driver']} L{lap['lap']} {lap_time(lap['time_ms'])}"
 
 
-def _monotone(distance: np.ndarray) -> np.ndarray:
-    """Indices where lap distance only grows (drops the previous lap's tail and any backwards jitter)."""
-    keep = np.zeros(len(distance), dtype=bool)
-    top = -np.inf
-    for i, d in enumerate(distance.tolist()):
-        if d == d and d > top:
-            keep[i] = True
-            top = d
-    return np.flatnonzero(keep)
-
-
-def _lap_frame(engine: Any, lap: dict[str, Any], source: str, channels: list[str]) -> pl.DataFrame:
-    return queries.telemetry(engine, lap["session_id"], plid=lap["plid"], lap=lap["lap"], source=source,
-                             channels=channels)
+def _column(frame: pl.DataFrame, name: str) -> np.ndarray:
+    return frame[name].to_numpy().astype(float) if name in frame.columns else np.full(frame.height, np.nan)
 
 
 def load_comparison(engine: Any, lap_ids: list[int]) -> Comparison:
-    """Laps aligned on lap distance (the first is the reference); raises ValueError when it cannot be done."""
-    laps = [lap for lid in lap_ids[:MAX_COMPARE] if (lap := queries.lap(engine, lid)) is not None]
-    if len(laps) < 2:
+    """Laps aligned on lap distance against the first (analysis.compare); ValueError when it cannot be done."""
+    from lfs_ayats.analysis.compare import NoReference, compare_laps
+    from lfs_ayats.analysis.corners import corner_map, corner_report
+    from lfs_ayats.analysis.load import LapNotFound, LapSource
+
+    ids = list(dict.fromkeys(lap_ids))[:MAX_COMPARE]
+    if len(ids) < 2:
         raise ValueError("pick at least two laps to compare (space in the Laps screen)")
-    raw = []
-    problems = []
-    for lap in laps:
-        cars = _lap_frame(engine, lap, "cars", ["t", "lap_distance_m", "speed_mps", "x_m", "y_m"])
-        if cars.height < 10 or "lap_distance_m" not in cars.columns:
-            problems.append(f"{lap_label(lap)}: no position samples stored")
-            continue
-        t = cars["t"].to_numpy()
-        d = cars["lap_distance_m"].to_numpy().astype(float)
-        idx = _monotone(d)
-        t, d = t[idx], d[idx]
-        start = lap["t_start"] if lap["t_start"] is not None else t[0]
-        extra: dict[str, np.ndarray] = {}
-        gauge = _lap_frame(engine, lap, "gauge", ["t", "throttle", "brake", "gear"])
-        motion = _lap_frame(engine, lap, "motion", ["t", "throttle", "brake"])
-        pedals = gauge if gauge.height else motion
-        for ch in ("throttle", "brake", "gear"):
-            if pedals.height and ch in pedals.columns:
-                pd = np.interp(pedals["t"].to_numpy(), t, d)
-                extra[ch] = np.interp(d, pd, pedals[ch].to_numpy().astype(float)) if len(pd) > 1 else np.full(
-                    len(d), np.nan)
-            else:
-                extra[ch] = np.full(len(d), np.nan)
-        raw.append((lap, t - start, d, cars["speed_mps"].to_numpy()[idx], cars["x_m"].to_numpy()[idx],
-                    cars["y_m"].to_numpy()[idx], extra))
-    if len(raw) < 2:
-        raise ValueError("; ".join(problems) or "not enough laps with samples to compare")
-    end = min(r[2][-1] for r in raw)
-    begin = max(r[2][0] for r in raw)
-    grid = np.arange(begin, end, GRID_M)
-    traces = []
-    for lap, secs, d, speed, x, y, extra in raw:
-        traces.append(LapTrace(lap, lap_label(lap), np.interp(grid, d, secs), np.interp(grid, d, speed) * 3.6,
-                               np.interp(grid, d, extra["throttle"]), np.interp(grid, d, extra["brake"]),
-                               np.round(np.interp(grid, d, extra["gear"])), np.interp(grid, d, x),
-                               np.interp(grid, d, y)))
-    return Comparison(grid, traces, problems)
+    src = LapSource(engine)
+    try:
+        ref_lap = src.lap(ids[0])
+    except LapNotFound as exc:
+        raise ValueError(str(exc)) from None
+    compared, problems = [], []
+    for lap_id in ids[1:]:
+        try:
+            compared.append((src.lap(lap_id), compare_laps(src, lap_id, ids[0])))
+        except (NoReference, LapNotFound) as exc:
+            problems.append(str(exc))
+    if not compared:
+        raise ValueError("; ".join(problems) or "nothing to compare")
+    first = compared[0][1].frame
+    grid = first["s_m"].to_numpy()
+    traces = [LapTrace(ref_lap, lap_label(ref_lap), _column(first, "t_ref_s"), _column(first, "speed_mps_ref") * 3.6,
+                       _column(first, "throttle_ref"), _column(first, "brake_ref"), _column(first, "gear_ref"))]
+    for lap, cmp in compared:
+        f = cmp.frame
+        s = f["s_m"].to_numpy()
+
+        def on_grid(name: str, s: np.ndarray = s, f: pl.DataFrame = f) -> np.ndarray:
+            return np.interp(grid, s, _column(f, name))
+
+        traces.append(LapTrace(lap, lap_label(lap), on_grid("t_s"), on_grid("speed_mps") * 3.6, on_grid("throttle"),
+                               on_grid("brake"), on_grid("gear")))
+    corners = None
+    try:
+        session = queries.session(engine, ref_lap["session_id"]) or {}
+        cmap = corner_map(src, ref_lap["track"], session.get("layout") or "")
+        corners = corner_report(compared[0][1], cmap)
+    except (ValueError, KeyError) as exc:
+        problems.append(f"corners: {exc}")
+    return Comparison(grid, traces, _column(first, "x_m"), _column(first, "y_m"), corners, problems,
+                      compared[0][1].axis)
 
 
 # -- export ------------------------------------------------------------------------------------------
@@ -272,42 +265,9 @@ def lap_samples_frame(engine: Any, lap_id: int) -> pl.DataFrame:
     return queries.lap_telemetry(engine, lap_id)
 
 
-# -- corners (until lfs_ayats.analysis.corners lands: apexes of the reference lap) --------------------
+# -- anomalies (analysis.anomalies) ----------------------------------------------------------------------
 
-
-@dataclass
-class Corner:
-    number: int
-    apex_m: float
-    start_m: float
-    end_m: float
-    min_speed_kmh: list[float]  # per lap of the comparison
-    time_s: list[float]  # time through the corner, per lap
-
-
-def corner_report(c: Comparison, window_m: float = 80.0, drop_kmh: float = 8.0) -> list[Corner]:
-    """Corners as the reference lap's speed minima (a drop of at least `drop_kmh` either side)."""
-    ref = c.reference.speed_kmh
-    d = c.distance_m
-    n = len(ref)
-    half = max(1, int(window_m / GRID_M))
-    corners: list[Corner] = []
-    i = half
-    while i < n - half:
-        seg = ref[i - half:i + half + 1]
-        if ref[i] == np.nanmin(seg) and np.nanmax(ref[i - half:i]) - ref[i] >= drop_kmh \
-                and np.nanmax(ref[i:i + half + 1]) - ref[i] >= drop_kmh:
-            a, b = max(0, i - half), min(n - 1, i + half)
-            corners.append(Corner(len(corners) + 1, float(d[i]), float(d[a]), float(d[b]),
-                                  [float(np.nanmin(tr.speed_kmh[a:b + 1])) for tr in c.traces],
-                                  [float(tr.seconds[b] - tr.seconds[a]) for tr in c.traces]))
-            i += half
-        else:
-            i += 1
-    return corners
-
-
-# -- anomalies (until lfs_ayats.analysis.anomalies lands: what the session recorded as not right) -------
+ANOMALY_CHANNELS = ("lap_distance_m", "speed_mps")
 
 
 @dataclass
@@ -315,22 +275,36 @@ class Flag:
     lap_id: int | None
     driver: str
     lap: int | None
-    kind: str
-    at_m: float | None
+    segment: str
+    start_m: float | None
     explanation: str
+    method: str
+    score: float
 
 
-def session_flags(engine: Any, session_id: int) -> list[Flag]:
-    """Every lap that is not clean, with the telemetry layer's notes (where and why)."""
-    out = []
-    for lap in queries.laps(engine, session_id):
-        if lap["clean"]:
-            continue
-        notes = list(lap["notes"] or ())
-        reasons = list(lap["reasons"] or ()) or [lap["reason"] or "?"]
-        for k, reason in enumerate(reasons):
-            note = notes[k] if k < len(notes) else ""
-            at = re.search(r"at (\d+(?:\.\d+)?) m", note)
-            out.append(Flag(lap["id"], lap["driver"], lap["lap"], reason, float(at.group(1)) if at else None,
-                            note or reason.replace("_", " ")))
-    return out
+def session_flags(engine: Any, session_id: int) -> tuple[list[Flag], bool]:
+    """The session's anomaly flags: the stored ones ('lfs-ayats anomalies N' stores them), else found now.
+
+    Returns (flags, stored). Each track and car is judged against every stored lap of that track and car.
+    """
+    stored = queries.anomalies(engine, session_id)
+    if stored:
+        return [_flag(r) for r in stored], True
+    from lfs_ayats.analysis.anomalies import detect, lap_inputs
+
+    session_laps = queries.laps(engine, session_id)
+    mine = {lap["id"] for lap in session_laps}
+    found: list[Flag] = []
+    all_laps = queries.laps(engine)
+    for track, car in sorted({(lap["track"], lap["car"]) for lap in session_laps}):
+        history = [lap for lap in all_laps if lap["track"] == track and lap["car"] == car]
+        frames = [queries.telemetry(engine, sid, channels=ANOMALY_CHANNELS).with_columns(
+                  pl.lit(sid).alias("session_id")) for sid in sorted({lap["session_id"] for lap in history})]
+        inputs = lap_inputs(pl.concat(frames, how="diagonal_relaxed"), history)
+        found += [_flag(f.as_row()) for f in detect(inputs) if f.lap_id in mine]
+    return found, False
+
+
+def _flag(row: dict[str, Any]) -> Flag:
+    return Flag(row.get("lap_id"), row.get("driver") or "", row.get("lap"), row.get("segment") or "lap",
+                row.get("start_m"), row.get("explanation") or "", row.get("method") or "", float(row.get("score") or 0))

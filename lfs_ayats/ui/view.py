@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lfs_ayats.analysis.predict import LapPrediction
 from lfs_ayats.telemetry.live import Source
 from lfs_ayats.telemetry.standings import CarRow, LiveDelta, LogLine
+
+from .predictor import Predictions
 
 WINDOW_S = 12.0  # seconds of history the sparklines show
 NEWEST = 2400  # samples read per channel before cutting to the window (100 Hz x 24 s)
@@ -32,6 +35,7 @@ class LiveView:
     rpm_max: float = 0.0
     last_ms: int = 0
     best_ms: int = 0
+    prediction: LapPrediction | None = None
 
 
 def packet_totals(packets: Counter[str]) -> dict[str, int]:
@@ -51,7 +55,8 @@ def _window(t: np.ndarray, v: np.ndarray, now: float) -> np.ndarray:
     return v[t >= now - WINDOW_S] if len(t) else v
 
 
-def take_live_view(source: Source, follow: int = 0, rpm_max: float = 0.0) -> LiveView:
+def take_live_view(source: Source, follow: int = 0, rpm_max: float = 0.0,
+                   predictions: Predictions | None = None) -> LiveView:
     """Copy what the live screen draws; call with `source.lock` held. `follow` 0 = the car LFS views."""
     feed, standings, buffers = source.feed, source.standings, source.buffers
     session = feed.session
@@ -70,6 +75,8 @@ def take_live_view(source: Source, follow: int = 0, rpm_max: float = 0.0) -> Liv
     if row is not None:
         view.lap, view.last_ms, view.best_ms = row.lap, row.last_ms, row.best_ms
     view.delta = standings.delta(plid)
+    if predictions is not None:
+        view.prediction = predictions.update(standings, plid)
     now = standings.t
     if plid in buffers.gauge:
         view.channel_source = "OutGauge"

@@ -38,7 +38,7 @@ class AnomaliesScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("Driver", "Lap", "Flag", "At", "Explanation")
+        self.query_one(DataTable).add_columns("Driver", "Lap", "Where", "At", "Explanation", "Method")
         self.query_one("#replay-bar").display = getattr(self.app, "source_kind", "") == "replay"
         self.action_reload()
         self.query_one(DataTable).focus()
@@ -62,7 +62,8 @@ class AnomaliesScreen(Screen[None]):
                 return
             session_id = sessions[-1]["id"]
         session = data.queries.session(store, session_id)
-        self.post_message(LapsLoaded(session, [{"flag": f} for f in data.session_flags(store, session_id)]))
+        flags, stored = data.session_flags(store, session_id)
+        self.post_message(LapsLoaded(session, [{"flag": f, "stored": stored} for f in flags]))
 
     def on_laps_loaded(self, message: LapsLoaded) -> None:
         self.session = message.session
@@ -73,11 +74,14 @@ class AnomaliesScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for i, f in enumerate(self.flags):
-            table.add_row(f.driver, str(f.lap or ""), f.kind.replace("_", " "),
-                          f"{f.at_m:.0f} m" if f.at_m is not None else "", f.explanation, key=str(i))
+            table.add_row(f.driver, str(f.lap or ""), f.segment, f"{f.start_m:.0f} m" if f.start_m is not None else "",
+                          f.explanation, f.method.replace("_", " "), key=str(i))
+        stored = bool(message.rows) and message.rows[0]["stored"]
+        where = ("stored flags" if stored else "found now, not stored: 'lfs-ayats anomalies "
+                 f"{s.get('id')}' stores them")
         self.query_one("#anomaly-detail", Static).update(
-            "enter: open the lap in Laps · c: compare the lap with the session's fastest" if self.flags
-            else "Nothing flagged in this session." if self.session else "No stored sessions yet.")
+            f"{where} · enter: open the lap in Laps · c: compare the lap with the session's fastest" if self.flags
+            else "Nothing unusual in this session's comparable laps." if self.session else "No stored sessions yet.")
 
     def _current(self) -> data.Flag | None:
         table = self.query_one(DataTable)
@@ -113,8 +117,8 @@ class AnomaliesScreen(Screen[None]):
     def export_request(self) -> data.ExportJob | None:
         if not self.flags:
             return None
-        rows = [{"lap_id": f.lap_id, "driver": f.driver, "lap": f.lap, "flag": f.kind, "at_m": f.at_m,
-                 "explanation": f.explanation} for f in self.flags]
+        rows = [{"lap_id": f.lap_id, "driver": f.driver, "lap": f.lap, "segment": f.segment, "start_m": f.start_m,
+                 "explanation": f.explanation, "method": f.method, "score": f.score} for f in self.flags]
         sid = (self.session or {}).get("id")
         return data.ExportJob(f"anomalies of session {sid}", f"session-{sid}-anomalies",
                               lambda engine: pl.DataFrame(rows))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import polars as pl
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -30,7 +31,6 @@ class CompareScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.comparison: data.Comparison | None = None
-        self.corners: list[data.Corner] = []
         self._pedal = 0
 
     def compose(self) -> ComposeResult:
@@ -79,7 +79,7 @@ class CompareScreen(Screen[None]):
 
     def on_comparison_loaded(self, message: ComparisonLoaded) -> None:
         if isinstance(message.comparison, str):
-            self.comparison, self.corners = None, []
+            self.comparison = None
             self.query_one("#legend", Static).update(Text(message.comparison, style="yellow"))
             for plot in self.query(LapPlot):
                 plot.show(None)
@@ -87,7 +87,6 @@ class CompareScreen(Screen[None]):
             self.query_one("#corners", Static).update("")
             return
         c = self.comparison = message.comparison
-        self.corners = data.corner_report(c)
         legend = Text()
         for i, tr in enumerate(c.traces):
             legend.append("━━ ", style=RICH_COLOURS[i % len(RICH_COLOURS)])
@@ -105,18 +104,19 @@ class CompareScreen(Screen[None]):
 
     def _corner_table(self) -> None:
         c = self.comparison
-        if c is None:
+        if c is None or c.corners is None or len(c.traces) < 2:
+            self.query_one("#corners", Static).update("")
             return
-        table = Table(box=None, padding=(0, 1), title="Corners (reference apexes)", title_justify="left",
-                      title_style="bold")
-        table.add_column("T", justify="right")
-        table.add_column("at", justify="right")
-        table.add_column("min km/h", justify="right")
-        table.add_column("Δ s", justify="right")
-        for corner in self.corners[:12]:
-            speeds = " ".join(f"{s:.0f}" for s in corner.min_speed_kmh[:3])
-            lost = corner.time_s[1] - corner.time_s[0] if len(corner.time_s) > 1 else 0.0
-            table.add_row(str(corner.number), f"{corner.apex_m:.0f} m", speeds,
+        table = Table(box=None, padding=(0, 1), title=f"Corners: {c.traces[1].label} vs reference",
+                      title_justify="left", title_style="bold")
+        for name, justify in (("", "left"), ("min km/h", "right"), ("ref", "right"), ("brake m", "right"),
+                              ("Δ s", "right")):
+            table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        for row in c.corners.filter(pl.col("kind") == "corner").iter_rows(named=True):
+            lost = row["delta_s"]
+            brake = row.get("brake_delta_m")
+            table.add_row(row["name"], f"{row['v_min_kmh']:.0f}", f"{row['v_min_ref_kmh']:.0f}",
+                          "" if brake is None else f"{brake:+.0f}",
                           Text(f"{lost:+.3f}", style="red" if lost > 0.02 else "green" if lost < -0.02 else ""))
         self.query_one("#corners", Static).update(table)
 

@@ -71,6 +71,7 @@ class LiveScreen(Screen[None]):
         rpms = ch.get("rpm", empty)
         self.query_one("#gear", GearShift).show(float(gears[-1]) if len(gears) else None,
                                                 float(rpms[-1]) if len(rpms) else float("nan"), view.rpm_max)
-        self.query_one("#lap", LapPanel).show(view.driver, view.lap, view.delta, view.last_ms, view.best_ms)
+        self.query_one("#lap", LapPanel).show(view.driver, view.lap, view.delta, view.last_ms, view.best_ms,
+                                              view.prediction)
         self.query_one("#tower", TimingTower).show(view.rows, view.viewed)
         self.query_one("#events", EventLog).show(view.log)

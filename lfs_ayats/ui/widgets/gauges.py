@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
+from lfs_ayats.analysis.predict import LapPrediction
 from lfs_ayats.telemetry.standings import LiveDelta
 
 from ..format import delta, lap_time, seconds_clock
@@ -74,9 +75,12 @@ class LapPanel(Widget):
         self.value = LiveDelta(None, None, None, "no car viewed yet")
         self.best_ms = 0
         self.last_ms = 0
+        self.prediction: LapPrediction | None = None
 
-    def show(self, driver: str, lap: int, value: LiveDelta, last_ms: int, best_ms: int) -> None:
+    def show(self, driver: str, lap: int, value: LiveDelta, last_ms: int, best_ms: int,
+             prediction: LapPrediction | None = None) -> None:
         self.driver, self.lap, self.value, self.last_ms, self.best_ms = driver, lap, value, last_ms, best_ms
+        self.prediction = prediction
         self.refresh()
 
     def render(self) -> Group:
@@ -90,8 +94,14 @@ class LapPanel(Widget):
         table.add_row("Driver", Text(self.driver or "-", style="bold"), "Lap", str(self.lap or "-"))
         table.add_row("Current", Text(seconds_clock(v.elapsed_s), style="bold"), "Δ", Text(delta(v.delta_s),
                                                                                            style=colour))
-        table.add_row("Predicted", lap_time(v.predicted_ms), "Last", lap_time(self.last_ms))
-        table.add_row("", "", "Best", lap_time(self.best_ms))
+        p = self.prediction
+        if p is not None:
+            predicted = Text(lap_time(p.predicted_s * 1000), style="bold")
+            spread = Text(f"{p.p10_s - p.predicted_s:+.2f}/{p.p90_s - p.predicted_s:+.2f}", style="dim")
+        else:
+            predicted, spread = Text(lap_time(v.predicted_ms)), Text("")
+        table.add_row("Predicted", predicted, "Last", lap_time(self.last_ms))
+        table.add_row(Text("p10/p90", style="dim") if p is not None else "", spread, "Best", lap_time(self.best_ms))
         ref = Text.assemble(("Δ vs ", "bold"), (v.reference, "dim"))
         ref.truncate(max(10, self.size.width), overflow="ellipsis")
         return Group(table, ref)

@@ -89,7 +89,7 @@ class TrackMap(Widget):
         if c is None:
             return Text("Track map: pick laps to compare.", style="dim")
         ref = c.reference
-        x, y = ref.x_m, ref.y_m
+        x, y = c.x_m, c.y_m
         if self.by == "delta" and len(c.traces) > 1:
             value = np.gradient(c.delta(1))  # where lap 2 loses (+) or gains (-) time
             title = f"Δ {c.traces[1].label} vs {ref.label}: red loses, green gains"
