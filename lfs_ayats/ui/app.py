@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -121,9 +121,12 @@ class LfsAyatsApp(App[None]):
     def tick(self) -> None:
         started = time.perf_counter()
         source = self.source
-        screen = self.screen
+        try:
+            screen = self.screen
+        except ScreenStackError:  # starting up or shutting down
+            return
         if source is None:
-            self._status(None, 0)
+            self._status(screen, None, 0)
             return
         if not source.lock.acquire(timeout=0.02):  # a seek is swapping the feed: skip a frame, never wait
             return
@@ -146,7 +149,7 @@ class LfsAyatsApp(App[None]):
         if status.kind == "replay":
             for bar in screen.query(ReplayBar):
                 bar.show(status)
-        self._status(status, dropped)
+        self._status(screen, status, dropped)
         if laps_seen != self._laps_seen:
             if self._laps_seen >= 0:
                 self.post_message(LapsChanged(laps_seen - self._laps_seen))
@@ -180,8 +183,8 @@ class LfsAyatsApp(App[None]):
             self._rates = {k: (packets[k] - before.get(k, 0)) / (now - then) for k in packets}
             self._previous = (now, packets)
 
-    def _status(self, status: Any, dropped: int) -> None:
-        for bar in self.screen.query(StatusBar):
+    def _status(self, screen: Screen[Any], status: Any, dropped: int) -> None:
+        for bar in screen.query(StatusBar):
             bar.show(status, self._rates, dropped, self.database, self.hz)
 
     # -- actions -----------------------------------------------------------------------------------

@@ -1,0 +1,151 @@
+"""Pilot tests: the app driven by keys, asserting on what it did (files, source state, screens, messages)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from lfs_ayats.telemetry.live import LiveOptions, LiveSource
+from lfs_ayats.telemetry.playback import ReplaySource
+from lfs_ayats.ui.app import LfsAyatsApp, make_app
+from lfs_ayats.ui.messages import ExportWritten
+from lfs_ayats.ui.screens.anomalies import AnomaliesScreen
+from lfs_ayats.ui.screens.compare import CompareScreen
+from lfs_ayats.ui.screens.help import HelpScreen
+from lfs_ayats.ui.screens.laps import LapsScreen
+from lfs_ayats.ui.screens.live import LiveScreen
+from lfs_ayats.ui.screens.sessions import SessionsScreen
+from lfs_ayats.ui.widgets.status import StatusBar
+from lfs_ayats.ui.widgets.tower import TimingTower
+from lfs_ayats.wire.tcp import ClientOptions
+
+from .conftest import SIZE, Stored, replay_app, settings
+
+
+async def settle(app: LfsAyatsApp, pilot: object) -> None:
+    """Let workers finish and their messages land."""
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def wait_idle(source: ReplaySource) -> None:
+    assert await asyncio.to_thread(source.wait_idle, 60.0)
+
+
+async def test_screen_switching_by_keys(replay: tuple[LfsAyatsApp, ReplaySource]) -> None:
+    app, _ = replay
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, LiveScreen)
+        for key, kind in (("2", SessionsScreen), ("3", LapsScreen), ("4", CompareScreen), ("5", AnomaliesScreen),
+                          ("1", LiveScreen)):
+            await pilot.press(key)
+            await settle(app, pilot)
+            assert isinstance(app.screen, kind), key
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, LiveScreen)
+
+
+async def test_the_live_screen_shows_the_field_at_the_replay_position(
+        replay: tuple[LfsAyatsApp, ReplaySource], stored: Stored) -> None:
+    app, _ = replay
+    async with app.run_test(size=SIZE) as pilot:
+        app.tick()
+        await pilot.pause()
+        tower = app.screen.query_one(TimingTower)
+        assert len(tower.rows) == len(stored.race.truth["players"])
+        assert sorted(r.position for r in tower.rows) == list(range(1, len(tower.rows) + 1))
+        assert all(r.laps_done == 3 or r.pit for r in tower.rows)  # lap 4 at 300 s
+
+
+async def test_replay_controls(replay: tuple[LfsAyatsApp, ReplaySource]) -> None:
+    app, source = replay
+    async with app.run_test(size=SIZE) as pilot:
+        start = source.position
+        await pilot.press("right")
+        await wait_idle(source)
+        assert abs(source.position - (start + 10)) < 1e-6
+        await pilot.press("left", "left")
+        await wait_idle(source)
+        assert abs(source.position - (start - 10)) < 1e-6
+        speed = source.speed
+        await pilot.press("plus")
+        await wait_idle(source)
+        assert source.speed > speed
+        await pilot.press("minus", "minus")
+        await wait_idle(source)
+        assert source.speed < speed
+        before = source.position
+        laps = source.standings.laps_seen
+        await pilot.press("n")
+        await wait_idle(source)
+        assert source.position > before and source.standings.laps_seen > laps
+        source.seek(150.0)  # the seeded race's contact is at 206 s
+        await wait_idle(source)
+        incidents = source.standings.incidents
+        await pilot.press("i")
+        await wait_idle(source)
+        assert source.standings.incidents == incidents + 1 and 200 < source.position < 210
+        assert source.paused
+        await pilot.press("space")
+        await wait_idle(source)
+        assert not source.paused
+        await pilot.press("space")
+        await wait_idle(source)
+        assert source.paused
+
+
+async def test_the_export_key_writes_the_current_view(stored: Stored, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    app, source = replay_app(stored, tmp_path, start_mode="laps")
+    written: list[ExportWritten] = []
+    original = LfsAyatsApp.on_export_written
+
+    def spy(self: LfsAyatsApp, message: ExportWritten) -> None:
+        written.append(message)
+        original(self, message)
+
+    monkeypatch.setattr(LfsAyatsApp, "on_export_written", spy)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            await pilot.press("e")
+            await settle(app, pilot)
+    finally:
+        source.stop()
+    files = list(tmp_path.glob("lap-*.csv"))
+    assert len(files) == 1 and written and written[0].path == files[0]
+    frame = pl.read_csv(files[0])
+    assert frame.height > 100 and {"t", "plid", "lap", "speed_mps"} <= set(frame.columns)
+
+
+async def test_the_app_opens_without_lfs_says_so_and_shows_stored_sessions(stored: Stored) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    source = LiveSource(LiveOptions(ClientOptions(port=port, backoff_first_s=0.05, backoff_max_s=0.2)))
+    source.start()
+    try:
+        app = make_app(settings(), source, stored.engine, database="ui.sqlite3", frozen=True)
+        async with app.run_test(size=SIZE) as pilot:
+            for _ in range(200):  # the first refusal takes one connect attempt on loopback
+                if source.status().state in ("lost", "retrying"):
+                    break
+                await asyncio.sleep(0.01)
+            app.tick()
+            await pilot.pause()
+            notice = str(app.screen.query_one("#notice").render())
+            assert f"/insim {port}" in notice
+            assert app.screen.query_one(StatusBar).status.state in ("lost", "retrying", "connecting")
+            await pilot.press("2")
+            await settle(app, pilot)
+            assert [r["id"] for r in app.screen.rows] == [stored.session_id]  # type: ignore[attr-defined]
+    finally:
+        source.stop()
