@@ -240,8 +240,8 @@ class Standings:
             self._offer_reference(ev, trace)
         row.lap_start_t = ev.t
         self.laps_seen += 1
-        verdict = "clean" if ev.clean else "not clean: " + ", ".join(ev.reasons)
-        self._say(ev.t, "lap", f"{ev.driver} lap {ev.lap} {lap_clock(ev.lap_time_ms)} ({verdict})")
+        verdict = "✓" if ev.clean else "✗ " + ", ".join(r.replace("_", " ") for r in ev.reasons)
+        self._say(ev.t, "lap", f"{ev.driver} L{ev.lap} {lap_clock(ev.lap_time_ms)} {verdict}")
 
     def _offer_reference(self, ev: LapCompleted, trace: _Trace) -> None:
         length = self.track_length_m

@@ -98,7 +98,8 @@ class LfsAyatsApp(App[None]):
         self._rates: dict[str, float] = {}
         self._previous: tuple[float, dict[str, int]] | None = None
         self._start_mode = start_mode or ("live" if source is not None else "sessions")
-        self.frame_seconds: list[float] = []  # cost of each tick (benchmarks)
+        self.frame_started: list[float] = []  # perf_counter() at each tick (benchmarks)
+        self.frame_seconds: list[float] = []  # cost of each tick
         self.shown_arrival: list[float] = []  # when the newest frame drawn arrived (latency benchmarks)
         self.record_frames = False
         theme = settings["ui.theme"]
@@ -155,6 +156,7 @@ class LfsAyatsApp(App[None]):
                 self.post_message(LapsChanged(laps_seen - self._laps_seen))
             self._laps_seen = laps_seen
         if self.record_frames:
+            self.frame_started.append(started)
             self.frame_seconds.append(time.perf_counter() - started)
             self.shown_arrival.append(arrival)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
@@ -83,25 +81,31 @@ class LapPanel(Widget):
         self.prediction = prediction
         self.refresh()
 
-    def render(self) -> Group:
-        v = self.value
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold")
-        table.add_column()
-        table.add_column(style="bold")
-        table.add_column()
+    def render(self) -> Text:
+        # Plain fixed-width lines: cheaper than a Rich table at the UI clock's rate.
+        v, p = self.value, self.prediction
         colour = "" if v.delta_s is None else "bold green" if v.delta_s < 0 else "bold red"
-        table.add_row("Driver", Text(self.driver or "-", style="bold"), "Lap", str(self.lap or "-"))
-        table.add_row("Current", Text(seconds_clock(v.elapsed_s), style="bold"), "Δ", Text(delta(v.delta_s),
-                                                                                           style=colour))
-        p = self.prediction
         if p is not None:
-            predicted = Text(lap_time(p.predicted_s * 1000), style="bold")
-            spread = Text(f"{p.p10_s - p.predicted_s:+.2f}/{p.p90_s - p.predicted_s:+.2f}", style="dim")
+            predicted = lap_time(p.predicted_s * 1000)
+            spread = f"({p.p10_s - p.predicted_s:+.2f}/{p.p90_s - p.predicted_s:+.2f})"
         else:
-            predicted, spread = Text(lap_time(v.predicted_ms)), Text("")
-        table.add_row("Predicted", predicted, "Last", lap_time(self.last_ms))
-        table.add_row(Text("p10/p90", style="dim") if p is not None else "", spread, "Best", lap_time(self.best_ms))
-        ref = Text.assemble(("Δ vs ", "bold"), (v.reference, "dim"))
-        ref.truncate(max(10, self.size.width), overflow="ellipsis")
-        return Group(table, ref)
+            predicted, spread = lap_time(v.predicted_ms), ""
+        out = Text(no_wrap=True, overflow="ellipsis")
+        out.append(f"{'Driver':<10}", style="bold")
+        out.append(f"{(self.driver or '-')[:16]:<17}", style="bold")
+        out.append("Lap  ", style="bold")
+        out.append(f"{self.lap or '-'}\n")
+        out.append(f"{'Current':<10}", style="bold")
+        out.append(f"{seconds_clock(v.elapsed_s):<17}", style="bold")
+        out.append("Δ ", style="bold")
+        out.append(f"{delta(v.delta_s)}\n", style=colour)
+        out.append(f"{'Predicted':<10}", style="bold")
+        out.append(f"{predicted:<17}", style="bold" if p is not None else "")
+        out.append("Last ", style="bold")
+        out.append(f"{lap_time(self.last_ms)}\n")
+        out.append(f"{'':<10}{spread:<17}", style="dim")
+        out.append("Best ", style="bold")
+        out.append(f"{lap_time(self.best_ms)}\n")
+        out.append("Δ vs ", style="bold")
+        out.append(v.reference, style="dim")
+        return out
