@@ -134,10 +134,17 @@ async def stock_sparklines(hz: int, seconds: float, samples: int) -> dict[str, f
     return {"fps": frames / wall, "cpu_per_frame_ms": cpu / max(1, frames) * 1000, "cpu_share": cpu / wall}
 
 
-def source_alone(source: LiveSource, seconds: float) -> float:
+def source_alone(source: LiveSource, seconds: float) -> tuple[float, str]:
+    """CPU share of the live source with no app, and the packet rates it handled."""
+    before = dict(source.feed.counters.packets)
     started, cpu0 = time.perf_counter(), cpu_seconds()
     time.sleep(seconds)
-    return (cpu_seconds() - cpu0) / (time.perf_counter() - started)
+    wall = time.perf_counter() - started
+    share = (cpu_seconds() - cpu0) / wall
+    after = source.feed.counters.packets
+    rates = ", ".join(f"{name} {(after[name] - before.get(name, 0)) / wall:.0f}/s"
+                      for name in ("IS_MCI", "OutGauge", "OutSim2"))
+    return share, rates
 
 
 def main() -> None:
@@ -152,12 +159,11 @@ def main() -> None:
         source = live_source(port, og, os_, interval_ms=10)
         try:
             time.sleep(1.0)
-            results["source48"] = source_alone(source, args.seconds / 2)
+            results["source48"], results["rates48"] = source_alone(source, args.seconds / 2)
             for hz in (10, 20):
                 results[f"app48_{hz}"] = asyncio.run(run_app(source, hz, args.seconds))
                 results[f"stock_{hz}"] = asyncio.run(stock_sparklines(hz, args.seconds / 2, 1200))
             results["drops48"] = source.feed.drops
-            results["rates48"] = {k: v for k, v in source.feed.counters.packets.most_common(4)}
         finally:
             source.stop()
     finally:
@@ -170,7 +176,7 @@ def main() -> None:
         source = live_source(port, og, os_, interval_ms=100)
         try:
             time.sleep(1.0)
-            results["source20"] = source_alone(source, args.seconds / 2)
+            results["source20"], results["rates20"] = source_alone(source, args.seconds / 2)
             results["app20_10"] = asyncio.run(run_app(source, 10, args.seconds))
             results["drops20"] = source.feed.drops
         finally:
@@ -180,7 +186,8 @@ def main() -> None:
         sim.wait(5)
 
     print("lfs-ayats UI benchmark (headless Textual, 120x36, live screen; simulator in its own process)")
-    print(f"48 cars, IS_MCI 100 Hz, OutGauge+OutSim 100 Hz; live source alone: {results['source48']:.0%} of a core")
+    print(f"48 cars, IS_MCI 100 Hz, OutGauge+OutSim 100 Hz ({results['rates48']}); "
+          f"live source alone: {results['source48']:.0%} of a core")
     for hz in (10, 20):
         r, s = results[f"app48_{hz}"], results[f"stock_{hz}"]
         print(f"  {hz:>2} Hz: {r['fps']:5.1f} fps, tick {r['tick_ms']:5.2f} ms (p95 {r['tick_p95_ms']:.2f}), "
@@ -194,7 +201,7 @@ def main() -> None:
     print(f"20 cars, IS_MCI 10 Hz, OutGauge+OutSim 60 Hz, UI 10 Hz: app process {r['cpu_share']:.0%} of a core "
           f"(goal < 50 %), live source alone {results['source20']:.0%} -> the screen adds "
           f"{r['cpu_share'] - results['source20']:.0%}; {r['fps']:.1f} fps; latency p50 {r['latency_p50_ms']:.0f} ms, "
-          f"p95 {r['latency_p95_ms']:.0f} ms; dropped {results['drops20']}")
+          f"p95 {r['latency_p95_ms']:.0f} ms; dropped {results['drops20']} ({results['rates20']})")
 
 
 if __name__ == "__main__":
