@@ -286,7 +286,9 @@ class Standings:
     def _joined(self, ev: PlayerJoined) -> None:
         row = self._row(ev.plid)
         row.pit = ""
-        if not ev.reply:
+        race = self.session.race
+        if not ev.reply and (ev.rejoin or (race is not None and race.started_t is not None)):
+            # Joins before the start are the grid being listed: the tower shows them, the log need not.
             self._say(ev.t, "session", f"{ev.name} ({ev.car}) " + ("left the garage" if ev.rejoin else "joined"))
 
     def _pitted(self, ev: PlayerPitted) -> None:

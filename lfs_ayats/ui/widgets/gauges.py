@@ -106,6 +106,7 @@ class LapPanel(Widget):
         out.append(f"{'':<10}{spread:<17}", style="dim")
         out.append("Best ", style="bold")
         out.append(f"{lap_time(self.best_ms)}\n")
-        out.append("Δ vs ", style="bold")
+        if v.reference.startswith(("own best", "fastest")):
+            out.append("Δ vs ", style="bold")
         out.append(v.reference, style="dim")
         return out

@@ -35,9 +35,10 @@ class StatusBar(Widget):
         else:
             out.append(f" ● {s.state}", style=STATE_STYLE.get(s.state, "bold"))
             if s.kind == "live":
-                out.append(f" {s.where}")
                 if s.state == "connected" and s.detail:
-                    out.append(f" {s.detail}", style="dim")
+                    out.append(f" {s.detail}", style="dim")  # "LFS 0.8C S3"
+                else:
+                    out.append(f" {s.where}")
         out.append(" │ ")
         for name in ("InSim", "OutGauge", "OutSim"):
             out.append(f"{name} ", style="dim")
