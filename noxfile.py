@@ -26,9 +26,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def types(session: nox.Session) -> None:
-    """mypy: strict on the wire-level packages (packets/, wire/), checked on telemetry/ and store/."""
+    """mypy: strict on the wire-level packages (packets/, wire/), checked on telemetry/, store/ and analysis/."""
     session.install("-e", ".[dev]")
-    session.run("mypy", "lfs_ayats/packets", "lfs_ayats/wire", "lfs_ayats/telemetry", "lfs_ayats/store")
+    session.run("mypy", "lfs_ayats/packets", "lfs_ayats/wire", "lfs_ayats/telemetry", "lfs_ayats/store",
+                "lfs_ayats/analysis")
 
 
 @nox.session

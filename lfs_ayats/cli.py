@@ -623,6 +623,267 @@ def predict_command(
         typer.echo(f"{item['driver']}: {laps_text}; drift {f['slope_s_per_lap']:+.3f} s/lap "
                    f"over {item['clean_laps']} clean laps")
 
+# -- analysis: analyze, compare, corners, export, copy-session ---------------------------------------------
+
+RefOption = Annotated[str, typer.Option("--ref", help="Reference: best (session's fastest clean lap), last, "
+                                        "alltime (track + car), envelope (median of the best clean laps) or a lap id.")]
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False, markup=False, soft_wrap=True)
+
+
+def _ms(value: float | None) -> str:
+    from .telemetry.laps import lap_clock
+
+    return "-" if value is None else lap_clock(round(value))
+
+
+def _signed_ms(value: float | None) -> str:
+    return "-" if value is None else f"{value / 1000:+.3f}"
+
+
+def _analysis_errors() -> tuple[type[BaseException], ...]:
+    from .analysis.compare import NoReference
+    from .analysis.export import ExportError
+    from .analysis.load import LapNotFound
+
+    return (LapNotFound, NoReference, ExportError, ValueError)
+
+
+@app.command("analyze")
+def analyze_command(
+    session_id: Annotated[int, typer.Argument(help="The session (see 'lfs-ayats sessions').")],
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON object.")] = False,
+    minisector: Annotated[float, typer.Option(min=20, max=500, help="Minisector length in metres.")] = 100.0,
+    db: DbOption = None,
+) -> None:
+    """Lap table, theoretical bests (official splits, 100 m minisectors) and consistency per driver."""
+    from .analysis.laps import analyze_session
+
+    engine = _store(db)
+    try:
+        result = analyze_session(engine, session_id, minisector_m=minisector)
+    except _analysis_errors() as exc:
+        fail(str(exc), "'lfs-ayats sessions' lists them")
+    if as_json:
+        summary = result.summary()
+        for driver, d in zip(summary["drivers"], result.drivers, strict=True):
+            driver["lap_table"] = d.table.to_dicts()
+        _echo_json(summary)
+        return
+    from rich.table import Table
+
+    console = _console()
+    s = result.session
+    console.print(f"session {s.get('id')}: {s.get('track')} {s.get('mode')}, {len(result.drivers)} drivers")
+    for d in result.drivers:
+        table = Table(title=f"{d.driver} ({d.car}, PLID {d.plid})", title_justify="left")
+        sectors = [c for c in d.table.columns if c.startswith("sector")]
+        for name in ("lap", "time", *[f"S{k + 1}" for k in range(len(sectors))], "Δ best", "clean"):
+            table.add_column(name, justify="left" if name == "clean" else "right")
+        table.add_column("why", overflow="fold")
+        for row in d.table.iter_rows(named=True):
+            table.add_row(str(row["lap"]), _ms(row["time_ms"]), *[_ms(row[c]) for c in sectors],
+                          _signed_ms(row["delta_to_best_ms"]), "yes" if row["clean"] else "no",
+                          row["reason"] + (f" +{len(row['reasons']) - 1}" if len(row["reasons"]) > 1 else ""))
+        console.print(table)
+        info = d.summary()
+        tb, gain, c = info["theoretical_best"], info["potential_gain"], d.consistency
+        console.print(f"  best {_ms(d.best_ms)}  theoretical: splits {_ms(tb['split_ms'])} "
+                      f"(gain {_signed_ms(gain['split_ms'])}), minisectors {_ms(tb['minisector_naive_ms'])} naive "
+                      f"(gain {_signed_ms(gain['minisector_naive_ms'])}) / {_ms(tb['minisector_realistic_ms'])} "
+                      f"P10 (gain {_signed_ms(gain['minisector_realistic_ms'])}) over {tb['minisector_laps']} laps")
+        if c.n >= 2:
+            console.print(f"  consistency: {c.n} clean laps, σ {c.sigma_ms / 1000:.3f} s, "  # noqa: RUF001
+                          f"CV {c.cv * 100:.2f} %, "
+                          f"IQR {c.iqr_ms / 1000:.3f} s, within 0.5 % of best {c.within_half_percent * 100:.0f} %")
+        drifts = [f"stint {x.stint}: {x.slope_s_per_lap:+.3f} s/lap" for x in d.drift if x.slope_s_per_lap is not None]
+        if drifts:
+            console.print("  drift: " + ", ".join(drifts))
+        peaks = d.band_peaks()
+        if peaks:
+            where = [f"{p['s_m']:.0f} m (σ {p['sigma_kmh']:.1f} km/h)" for p in peaks]  # noqa: RUF001
+            console.print("  least consistent at: " + ", ".join(where))
+
+
+def _comparison(engine: Any, lap_id: int, ref: str, step: float) -> tuple[Any, Any]:
+    """(comparison, corner report or None) for the CLI."""
+    from .analysis.compare import REFERENCES, compare_laps
+    from .analysis.corners import corner_map, corner_report
+    from .analysis.load import LapSource
+
+    if ref not in REFERENCES and not ref.isdigit():
+        fail(f"--ref {ref!r}: expected one of {', '.join(REFERENCES)} or a lap id")
+    source = LapSource(engine)
+    try:
+        comparison = compare_laps(source, lap_id, int(ref) if ref.isdigit() else ref, step_m=step)
+    except _analysis_errors() as exc:
+        fail(str(exc))
+    lap = source.lap(lap_id)
+    try:
+        report = corner_report(comparison, corner_map(source, lap["track"]))
+    except ValueError:
+        report = None  # no lap to detect corners on: the comparison stands alone
+    return comparison, report
+
+
+@app.command("compare")
+def compare_command(
+    lap_id: Annotated[int, typer.Argument(help="The lap to compare (see 'lfs-ayats laps').")],
+    ref: RefOption = "best",
+    step: Annotated[float, typer.Option(min=0.5, max=50, help="Grid step in metres of lap distance.")] = 2.0,
+    top: Annotated[int, typer.Option(min=1, help="How many of the costliest corners to list.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON object (summary and corner report).")] = False,
+    db: DbOption = None,
+) -> None:
+    """Δ to a reference lap on the distance axis: Δ at the line, closure error, the corners that cost most."""
+    from .analysis.corners import causes, costliest
+
+    comparison, report = _comparison(_store(db), lap_id, ref, step)
+    if as_json:
+        _echo_json({**comparison.summary(), "corners": [] if report is None else report.to_dicts()})
+        return
+    console = _console()
+    s = comparison.summary()
+    console.print(f"lap {lap_id} ({s['lap']}) vs {s['reference']}: {s['reference_label']} "
+                  f"[{', '.join(str(i) for i in s['reference_ids'])}]")
+    console.print(f"Δ at the line {s['delta_s']:+.3f} s (official {s['official_delta_s']:+.3f} s), "
+                  f"closure error {s['closure_ms']:.1f} ms [{s['closure']}], axis {s['axis']}, "
+                  f"{s['length_m']:.0f} m every {s['step_m']:g} m")
+    if report is None:
+        return
+    from rich.table import Table
+
+    worst = costliest(report, top)
+    table = Table(title="corners that cost most", title_justify="left")
+    for name in ("corner", "Δ s", "entry", "min", "exit", "brake Δ"):
+        table.add_column(name, justify="left" if name == "corner" else "right")
+    table.add_column("why", overflow="fold")
+    for row in worst.iter_rows(named=True):
+        brake = "-" if row["brake_delta_m"] is None else f"{row['brake_delta_m']:+.0f} m"
+        table.add_row(row["name"], f"{row['delta_s']:+.3f}", f"{row['v_entry_kmh']:.0f}", f"{row['v_min_kmh']:.0f}",
+                      f"{row['v_exit_kmh']:.0f}", brake, ", ".join(causes(row)))
+    if worst.height:
+        console.print(table)
+    else:
+        console.print("no corner lost time against the reference")
+
+
+@app.command("corners")
+def corners_command(
+    track: Annotated[str, typer.Argument(help="Track code, e.g. BL1.")],
+    layout: Annotated[str, typer.Option(help="Autocross layout name, if any.")] = "",
+    rename: Annotated[tuple[int, str] | None, typer.Option(help="Rename corner N: --rename 3 'Hairpin'.")] = None,
+    redetect: Annotated[bool, typer.Option("--redetect", help="Detect the corners again.")] = False,
+    lap: Annotated[int | None, typer.Option(help="Detect them on this lap (default: the fastest clean lap).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list.")] = False,
+    db: DbOption = None,
+) -> None:
+    """The corners of a track layout (detected once from a lap's path, then stored), renamable."""
+    from .analysis.corners import corner_map
+    from .analysis.corners import rename as rename_corner
+
+    engine = _store(db)
+    if rename is not None:
+        number, name = rename
+        if not name.strip():
+            fail("--rename: the name is empty")
+        try:
+            corner_map(engine, track, layout)  # detected first if they never were
+        except _analysis_errors() as exc:
+            fail(str(exc))
+        if not rename_corner(engine, track, layout, number, name.strip()):
+            fail(f"{track}{'/' + layout if layout else ''} has no corner {number}", f"'lfs-ayats corners {track}' "
+                 "lists them")
+    try:
+        found = corner_map(engine, track, layout, lap_id=lap, redetect=redetect)
+    except _analysis_errors() as exc:
+        fail(str(exc))
+    rows = [{"number": c.number, "name": c.name, "entry_m": round(c.entry_m, 1), "apex_m": round(c.apex_m, 1),
+             "exit_m": round(c.exit_m, 1), "direction": c.direction, "turn_deg": c.turn_deg} for c in found.corners]
+    if as_json:
+        _echo_json({"track": track, "layout": layout, "length_m": found.length_m, "axis": found.axis,
+                    "source_lap_id": found.source_lap_id, "corners": rows})
+        return
+    typer.echo(f"{track}{'/' + layout if layout else ''}: {len(rows)} corners on a {found.length_m:.0f} m lap "
+               f"(lap {found.source_lap_id}, {found.axis} axis)")
+    _table(rows, ["number", "name", "entry_m", "apex_m", "exit_m", "direction", "turn_deg"])
+
+
+@app.command("export")
+def export_command(
+    fmt: Annotated[str | None, typer.Option("--format", help="csv, json or parquet [config export.format].")] = None,
+    session: Annotated[int | None, typer.Option("--session", help="Export this session.")] = None,
+    lap: Annotated[int | None, typer.Option("--lap", help="Export this lap's samples.")] = None,
+    compare: Annotated[int | None, typer.Option("--compare", help="Export this lap's comparison.")] = None,
+    ref: RefOption = "best",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="File (JSON) or file stem (CSV, Parquet: "
+                                                "one file per table, STEM.TABLE.csv) [default: in config "
+                                                "export.folder].")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Write a session, a lap or a comparison as CSV, JSON or Parquet (each file has a schema version)."""
+    from .analysis import export as ex
+
+    chosen = [name for name, value in (("--session", session), ("--lap", lap), ("--compare", compare))
+              if value is not None]
+    if len(chosen) != 1:
+        fail("give exactly one of --session, --lap or --compare")
+    settings = load_settings()
+    try:
+        writer = ex.get_format(fmt or settings["export.format"])
+    except ex.ExportError as exc:
+        fail(str(exc))
+    if output is None:
+        from . import paths
+
+        folder = Path(settings["export.folder"]) if settings["export.folder"] else paths.exports_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            fail(f"cannot create {folder}: {exc.strerror or exc}")
+    engine = _store(db)
+    try:
+        if session is not None:
+            export, stem = ex.session_export(engine, session), f"session-{session}"
+        elif lap is not None:
+            export, stem = ex.lap_export(engine, lap), f"lap-{lap}"
+        else:
+            assert compare is not None
+            comparison, report = _comparison(engine, compare, ref, 2.0)
+            export, stem = ex.comparison_export(comparison, report), f"compare-{compare}-{ref}"
+        files = ex.write_export(export, writer.name, output or folder / (stem + writer.suffix), force=force)
+    except _analysis_errors() as exc:
+        fail(str(exc), "add --force to overwrite" if "already exists" in str(exc) else None)
+    for file in files:
+        typer.echo(f"wrote {file}")
+
+
+@app.command("copy-session")
+def copy_session_command(
+    session_id: Annotated[int, typer.Argument(help="The session to copy.")],
+    to: Annotated[str, typer.Option("--to", help="The target database URL (created if needed).")],
+    db: DbOption = None,
+) -> None:
+    """Copy a session (drivers, laps, events, samples) into another database."""
+    from .analysis.export import copy_session
+    from .store.engine import StoreError, mask_url, open_store
+
+    engine = _store(db)
+    try:
+        target = open_store(to)
+    except StoreError as exc:
+        fail(str(exc))
+    try:
+        new_id = copy_session(engine, session_id, target)
+    except _analysis_errors() as exc:
+        fail(str(exc))
+    typer.echo(f"copied session {session_id} to {mask_url(to)} as session {new_id}")
+
 
 def main() -> None:
     """Console-script entry point."""

@@ -416,3 +416,28 @@ def align_many(traces: list[LapTrace], step_m: float = GRID_STEP_M) -> Aligned:
     grid = make_grid(path.length_m, step_m)
     laps = [align(t, grid, path=path) for t in traces]
     return Aligned(laps, grid, "projected", np.interp(grid, path.s, path.x), np.interp(grid, path.s, path.y))
+
+
+def trace_from_frame(samples: pl.DataFrame, t_start: float, t_end: float, *, line: LineModel | None = None,
+                     channels: pl.DataFrame | None = None, length_m: float | None = None,
+                     **meta: object) -> LapTrace | None:
+    """One car's samples around a lap -> the lap cut at the line (None if it cannot be).
+
+    On the ruler when `samples` has a finite lap_distance_m (OutSim), else at `line` from positions.
+    `channels` (t plus any of throttle, brake, gear, rpm, steer_rad) adds gauge/motion channels.
+    """
+    series: dict[str, Series] = {}
+    if channels is not None and channels.height >= 2:
+        frame = channels.unique("t", keep="last", maintain_order=True).sort("t")
+        for name in ("throttle", "brake", "gear", "rpm", "steer_rad"):
+            if name in frame.columns:
+                series[name] = (frame["t"].to_numpy(), frame[name].cast(pl.Float64).to_numpy())
+    has_ruler = "lap_distance_m" in samples.columns and bool(samples["lap_distance_m"].is_finite().any())
+    if has_ruler:
+        trace = cut_indexed(samples, t_start, t_end, length_m=length_m, channels=series, **meta)
+        if trace is not None:
+            return trace
+    if line is None:
+        return None
+    return cut_at_line(samples.unique("t", keep="last", maintain_order=True), line, t_start, t_end,
+                       channels=series, **meta)

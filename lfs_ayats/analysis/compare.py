@@ -3,17 +3,20 @@
 Public API
 ----------
 - ``compare_traces(lap, refs, *, kind="lap", step_m=2.0) -> Comparison``: pure, over `LapTrace`s
-  (`align.cut_indexed` / `align.cut_at_line` build them from polars frames). One ref is a lap; several
-  make the envelope (median of their times at each distance, with a p10-p90 band).
+  (``align.trace_from_frame(samples, t_start, t_end, line=..., channels=...)`` cuts one from a polars
+  frame of samples; ``align.fit_line(cars)`` locates the line from a frame of every car's positions).
+  One ref is a lap; several make the envelope (median of their times at each distance, p10-p90 band).
 - ``compare_laps(source_or_engine, lap_id, ref="best", *, step_m=2.0, envelope_n=5) -> Comparison``:
-  the same, read from the store. `ref` is "best" (the session's fastest clean lap in the same car),
-  "last" (the driver's previous lap), "alltime" (the fastest clean lap for the track and car in the
-  whole store), "envelope" (the best `envelope_n` clean laps: the driver's own in the session when
-  they have 3, else the session's in the same car) or a lap id.
+  the same, read from the store. `ref` is "best" (the session's fastest clean lap in the same car,
+  not the lap itself), "last" (the driver's previous lap), "alltime" (the fastest clean lap for the
+  track and car in the whole store), "envelope" (the best `envelope_n` clean laps: the driver's own
+  in the session when they have 3, else the session's in the same car) or a lap id.
 - ``Comparison.frame``: one row per grid point: s_m, t_s, t_ref_s, delta_s, loss_rate_s_per_m, x_m,
-  y_m, and for each channel in CHANNELS the lap's value and ``<name>_ref`` (NaN where a lap has no
-  such samples; IS_MCI-only laps have speed alone); envelopes add delta_p10_s and delta_p90_s.
+  y_m, source_gap_m (distance to the lap's nearest sample), and for each channel in CHANNELS the
+  lap's value and ``<name>_ref`` (NaN where a lap has no such samples; IS_MCI-only laps have speed
+  alone); envelopes add delta_p10_s and delta_p90_s.
 - ``Comparison.closure_ms`` = |Δt(L) - (T_lap - T_ref)| against the official IS_LAP times.
+- ``LiveReference.from_trace(trace).delta(s_now, elapsed_s)``: the live Δ during a lap.
 
 Δt > 0 means the lap is slower than the reference at that distance.
 """
@@ -23,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
@@ -117,6 +120,14 @@ def _channel(aligned: AlignedLap, name: str) -> np.ndarray:
     return np.full(len(aligned.grid), np.nan) if values is None else values
 
 
+def _source_gap(aligned: AlignedLap) -> np.ndarray:
+    """At each grid point, how far the nearest sample of the lap is (data quality: 10 Hz ≈ 3 m, 100 Hz < 1 m)."""
+    s, grid = aligned.sample_s, aligned.grid
+    k = np.clip(np.searchsorted(s, grid), 1, len(s) - 1)
+    out: np.ndarray = np.minimum(np.abs(grid - s[k - 1]), np.abs(s[k] - grid))
+    return out
+
+
 def _median(rows: list[np.ndarray]) -> np.ndarray:
     stack = np.vstack(rows)
     if np.isnan(stack).all():
@@ -150,6 +161,7 @@ def compare_traces(lap: LapTrace, refs: Sequence[LapTrace], *, kind: str = "lap"
         "s_m": grid, "t_s": cmp.t, "t_ref_s": t_ref, "delta_s": delta,
         "loss_rate_s_per_m": np.gradient(delta, grid), "x_m": x, "y_m": y,
     }
+    columns["source_gap_m"] = _source_gap(cmp)
     if len(others) > 1:
         columns["delta_p10_s"] = cmp.t - np.percentile(ref_times, 90, axis=0)
         columns["delta_p90_s"] = cmp.t - np.percentile(ref_times, 10, axis=0)
@@ -165,6 +177,38 @@ def compare_traces(lap: LapTrace, refs: Sequence[LapTrace], *, kind: str = "lap"
         frame=pl.DataFrame(columns), lap_time_ms=lap.time_ms, reference_time_ms=ref_time,
         timing=[_timing(t) for t in (lap, *refs)],
     )
+
+
+@dataclass(frozen=True)
+class LiveReference:
+    """A reference lap's time at each ruler distance, for the live Δ (6(b) analysis 1, live form).
+
+    Δ_live = t_elapsed - t_ref(s_now), by binary search over the reference's samples; None once the
+    lap has run past the reference's last sample. A UI freezes the value FREEZE_S after the line.
+    """
+
+    s: np.ndarray
+    t: np.ndarray  # seconds since the line
+    label: str = ""
+    time_ms: int | None = None
+
+    FREEZE_S: ClassVar[float] = 5.0
+
+    @classmethod
+    def from_trace(cls, trace: LapTrace) -> LiveReference:
+        if trace.s is None:
+            raise NoReference("a live reference needs a lap with IndexedDistance (OutSim)")
+        return cls(trace.s.copy(), trace.t - trace.t[0], trace.label, trace.time_ms)
+
+    def delta(self, s_now: float, elapsed_s: float) -> float | None:
+        if not 0.0 <= s_now <= self.s[-1]:
+            return None
+        k = int(np.searchsorted(self.s, s_now, side="right"))
+        if k >= len(self.s):
+            return elapsed_s - float(self.t[-1])
+        k = max(k, 1)
+        f = (s_now - self.s[k - 1]) / (self.s[k] - self.s[k - 1])
+        return elapsed_s - float(self.t[k - 1] + f * (self.t[k] - self.t[k - 1]))
 
 
 # -- references from the store ---------------------------------------------------------------------------
@@ -222,5 +266,5 @@ def compare_laps(source: LapSource | Engine, lap_id: int, ref: str | int = "best
     return compare_traces(trace, refs, kind=kind, step_m=step_m)
 
 
-__all__ = ["CHANNELS", "Comparison", "LapNotFound", "LapSource", "NoReference", "compare_laps", "compare_traces",
-           "reference_laps"]
+__all__ = ["CHANNELS", "Comparison", "LapNotFound", "LapSource", "LiveReference", "NoReference", "compare_laps",
+           "compare_traces", "reference_laps"]

@@ -310,3 +310,20 @@ def costliest(report: pl.DataFrame, n: int = 3) -> pl.DataFrame:
     """The `n` corners that lost the most time (Δ > 0), worst first."""
     return (report.filter((pl.col("kind") == "corner") & (pl.col("delta_s") > 0))
             .sort("delta_s", descending=True).head(n))
+
+
+BRAKE_TAG_M = 5.0  # a braking point this much earlier/later is worth saying (100 Hz: ±0.6 m; grid: 2 m)
+SPEED_TAG_KMH = 2.0
+
+
+def causes(row: dict[str, Any]) -> list[str]:
+    """Why a segment lost (or gained) time, in words: braking point, minimum and exit speed against the ref."""
+    out = []
+    delta = row.get("brake_delta_m")
+    if delta is not None and abs(delta) >= BRAKE_TAG_M:
+        out.append(f"braked {abs(delta):.0f} m {'early' if delta < 0 else 'late'}")
+    for key, label in (("v_min", "V_min"), ("v_exit", "exit")):
+        a, b = row.get(f"{key}_kmh"), row.get(f"{key}_ref_kmh")
+        if a is not None and b is not None and math.isfinite(a - b) and abs(a - b) >= SPEED_TAG_KMH:
+            out.append(f"{label} {a - b:+.0f} km/h")
+    return out
