@@ -523,106 +523,6 @@ def replay_command(
         source.stop()
 
 
-# -- anomalies and prediction (analysis.anomalies, analysis.predict) ----------------------------------------
-
-
-def _session_or_fail(engine: Any, session_id: int) -> dict[str, Any]:
-    from .store import queries
-
-    found = queries.session(engine, session_id)
-    if found is None:
-        fail(f"no session {session_id}", "'lfs-ayats sessions' lists them")
-    return found
-
-
-ANOMALY_CHANNELS = ("lap_distance_m", "speed_mps")
-
-
-@app.command("anomalies")
-def anomalies_command(
-    session_id: Annotated[int, typer.Argument(help="The session whose laps to check.")],
-    as_json: Annotated[bool, typer.Option("--json", help="A JSON list of the flags.")] = False,
-    db: DbOption = None,
-) -> None:
-    """Find the laps and corners unusual for their driver (IsolationForest + robust z), store and list the flags.
-
-    Each track and car of the session is judged against every stored lap of that track and car.
-    """
-    import polars as pl
-
-    from .analysis.anomalies import detect, lap_inputs, summary_line
-    from .store import queries
-
-    engine = _store(db)
-    _session_or_fail(engine, session_id)
-    session_laps = queries.laps(engine, session_id)
-    rows: list[dict[str, Any]] = []
-    for track, car in sorted({(lap["track"], lap["car"]) for lap in session_laps}):
-        history = [lap for lap in queries.laps(engine) if lap["track"] == track and lap["car"] == car]
-        frames = [queries.telemetry(engine, sid, channels=ANOMALY_CHANNELS).with_columns(
-                  pl.lit(sid).alias("session_id")) for sid in sorted({lap["session_id"] for lap in history})]
-        inputs = lap_inputs(pl.concat(frames, how="diagonal_relaxed"), history)
-        mine = {lap["id"] for lap in session_laps}
-        for flag in detect(inputs):
-            if flag.lap_id in mine:
-                rows.append({**flag.as_row(), "track": track, "car": car})
-    queries.replace_anomalies(engine, session_id, rows)
-    stored = queries.anomalies(engine, session_id)
-    if as_json:
-        _echo_json(stored)
-    elif not stored:
-        typer.echo(f"session {session_id}: no anomalies ({len(session_laps)} laps checked)")
-    else:
-        for row in stored:
-            typer.echo(summary_line(row))
-
-
-@app.command("predict")
-def predict_command(
-    session_id: Annotated[int, typer.Argument(help="The session.")],
-    driver: Annotated[str | None, typer.Option(help="Only this driver (name, any case).")] = None,
-    laps_ahead: Annotated[int, typer.Option("--laps", min=1, max=50, help="How many laps ahead.")] = 3,
-    as_json: Annotated[bool, typer.Option("--json", help="A JSON list, one object per driver.")] = False,
-    db: DbOption = None,
-) -> None:
-    """Predict each driver's next laps from the clean laps of their current stint (Theil-Sen, p10-p90)."""
-    from .analysis.predict import forecast_stint, stint_laps
-    from .store import queries
-    from .telemetry.laps import lap_clock
-
-    engine = _store(db)
-    _session_or_fail(engine, session_id)
-    rows = queries.laps(engine, session_id, driver=driver)
-    if driver is not None and not rows:
-        fail(f"no laps of driver {driver!r} in session {session_id}", f"'lfs-ayats laps {session_id}' lists them")
-    out = []
-    for name in dict.fromkeys(r["driver"] for r in rows):
-        stint = stint_laps([r for r in rows if r["driver"] == name])
-        clean = [r for r in stint if r["clean"]]
-        forecast = forecast_stint([r["lap"] for r in clean], [r["time_ms"] / 1000 for r in clean], ahead=laps_ahead)
-        item: dict[str, Any] = {"driver": name, "stint_laps": [r["lap"] for r in stint],
-                                "clean_laps": len(clean), "forecast": None}
-        if forecast is not None:
-            item["forecast"] = {"slope_s_per_lap": round(forecast.slope_s_per_lap, 4),
-                                "laps": [{"lap": n, "predicted_s": round(m, 3), "p10_s": round(lo, 3),
-                                          "p90_s": round(hi, 3)} for n, m, lo, hi in
-                                         zip(forecast.laps, forecast.predicted_s, forecast.p10_s, forecast.p90_s,
-                                             strict=True)]}
-        out.append(item)
-    if as_json:
-        _echo_json(out)
-        return
-    for item in out:
-        f = item["forecast"]
-        if f is None:
-            typer.echo(f"{item['driver']}: too few clean laps in the stint ({item['clean_laps']}) to predict")
-            continue
-        laps_text = ", ".join(f"L{x['lap']} {lap_clock(round(x['predicted_s'] * 1000))} "
-                              f"({lap_clock(round(x['p10_s'] * 1000))}-{lap_clock(round(x['p90_s'] * 1000))})"
-                              for x in f["laps"])
-        typer.echo(f"{item['driver']}: {laps_text}; drift {f['slope_s_per_lap']:+.3f} s/lap "
-                   f"over {item['clean_laps']} clean laps")
-
 # -- analysis: analyze, compare, corners, export, copy-session ---------------------------------------------
 
 RefOption = Annotated[str, typer.Option("--ref", help="Reference: best (session's fastest clean lap), last, "
@@ -883,6 +783,118 @@ def copy_session_command(
     except _analysis_errors() as exc:
         fail(str(exc))
     typer.echo(f"copied session {session_id} to {mask_url(to)} as session {new_id}")
+
+
+# -- anomalies and prediction (analysis.anomalies, analysis.predict) ----------------------------------------
+
+
+def _session_or_fail(engine: Any, session_id: int) -> dict[str, Any]:
+    from .store import queries
+
+    found = queries.session(engine, session_id)
+    if found is None:
+        fail(f"no session {session_id}", "'lfs-ayats sessions' lists them")
+    return found
+
+
+ANOMALY_CHANNELS = ("lap_distance_m", "speed_mps")
+
+
+@app.command("anomalies")
+def anomalies_command(
+    session_id: Annotated[int, typer.Argument(help="The session whose laps to check.")],
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list of the flags.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Find the laps and corners unusual for their driver (IsolationForest + robust z), store and list the flags.
+
+    Each track and car of the session is judged against every stored lap of that track and car, on
+    the layout's corners (detected once from geometry and stored, see analysis.corners).
+    """
+    import polars as pl
+
+    from .analysis.anomalies import detect, lap_inputs, segments_from_corners, summary_line
+    from .analysis.corners import corner_map
+    from .store import queries
+
+    engine = _store(db)
+    layout = _session_or_fail(engine, session_id)["layout"] or ""
+    session_laps = queries.laps(engine, session_id)
+    rows: list[dict[str, Any]] = []
+    for track, car in sorted({(lap["track"], lap["car"]) for lap in session_laps}):
+        history = [lap for lap in queries.laps(engine) if lap["track"] == track and lap["car"] == car]
+        frames = [queries.telemetry(engine, sid, channels=ANOMALY_CHANNELS).with_columns(
+                  pl.lit(sid).alias("session_id")) for sid in sorted({lap["session_id"] for lap in history})]
+        inputs = lap_inputs(pl.concat(frames, how="diagonal_relaxed"), history)
+        if not inputs:
+            continue
+        segments = None
+        try:
+            corners = corner_map(engine, track, layout)
+            length = min(float(i.trace.distance_m[-1]) for i in inputs)
+            segments = segments_from_corners(corners.scaled(length), length) if corners.corners else None
+        except (ValueError, KeyError):
+            pass  # no lap with a path to find corners on: the median speed's troughs stand in
+        mine = {lap["id"] for lap in session_laps}
+        for flag in detect(inputs, segments):
+            if flag.lap_id in mine:
+                rows.append({**flag.as_row(), "track": track, "car": car})
+    queries.replace_anomalies(engine, session_id, rows)
+    stored = queries.anomalies(engine, session_id)
+    if as_json:
+        _echo_json(stored)
+    elif not stored:
+        typer.echo(f"session {session_id}: no anomalies ({len(session_laps)} laps checked)")
+    else:
+        for row in stored:
+            typer.echo(summary_line(row))
+
+
+@app.command("predict")
+def predict_command(
+    session_id: Annotated[int, typer.Argument(help="The session.")],
+    driver: Annotated[str | None, typer.Option(help="Only this driver (name, any case).")] = None,
+    laps_ahead: Annotated[int, typer.Option("--laps", min=1, max=50, help="How many laps ahead.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list, one object per driver.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Predict each driver's next laps from the clean laps of their current stint (Theil-Sen, p10-p90)."""
+    from .analysis.predict import forecast_stint, stint_laps
+    from .store import queries
+    from .telemetry.laps import lap_clock
+
+    engine = _store(db)
+    _session_or_fail(engine, session_id)
+    rows = queries.laps(engine, session_id, driver=driver)
+    if driver is not None and not rows:
+        fail(f"no laps of driver {driver!r} in session {session_id}", f"'lfs-ayats laps {session_id}' lists them")
+    out = []
+    for name in dict.fromkeys(r["driver"] for r in rows):
+        stint = stint_laps([r for r in rows if r["driver"] == name])
+        clean = [r for r in stint if r["clean"]]
+        forecast = forecast_stint([r["lap"] for r in clean], [r["time_ms"] / 1000 for r in clean], ahead=laps_ahead)
+        item: dict[str, Any] = {"driver": name, "stint_laps": [r["lap"] for r in stint],
+                                "clean_laps": len(clean), "forecast": None}
+        if forecast is not None:
+            item["forecast"] = {"slope_s_per_lap": round(forecast.slope_s_per_lap, 4),
+                                "laps": [{"lap": n, "predicted_s": round(m, 3), "p10_s": round(lo, 3),
+                                          "p90_s": round(hi, 3)} for n, m, lo, hi in
+                                         zip(forecast.laps, forecast.predicted_s, forecast.p10_s, forecast.p90_s,
+                                             strict=True)]}
+        out.append(item)
+    if as_json:
+        _echo_json(out)
+        return
+    for item in out:
+        f = item["forecast"]
+        if f is None:
+            typer.echo(f"{item['driver']}: too few clean laps in the stint ({item['clean_laps']}) to predict")
+            continue
+        laps_text = ", ".join(f"L{x['lap']} {lap_clock(round(x['predicted_s'] * 1000))} "
+                              f"({lap_clock(round(x['p10_s'] * 1000))}-{lap_clock(round(x['p90_s'] * 1000))})"
+                              for x in f["laps"])
+        typer.echo(f"{item['driver']}: {laps_text}; drift {f['slope_s_per_lap']:+.3f} s/lap "
+                   f"over {item['clean_laps']} clean laps")
 
 
 def main() -> None:

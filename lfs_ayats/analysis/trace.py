@@ -21,7 +21,7 @@ FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
-class LapTrace:
+class LapTimeline:
     """One lap: elapsed time (s, 0 at the line) and speed (m/s) at increasing lap distances (m)."""
 
     distance_m: FloatArray
@@ -58,7 +58,7 @@ def fill_plateaus(t: FloatArray, s: FloatArray, v: FloatArray) -> FloatArray:
 
 
 def lap_trace(t: FloatArray, s: FloatArray, v: FloatArray, *, lap_start_s: float, lap_time_s: float,
-              length_m: float | None = None) -> LapTrace | None:
+              length_m: float | None = None) -> LapTimeline | None:
     """A lap from its samples (feed time t, lap distance s, speed v); None if it has too few usable samples.
 
     `lap_start_s` is the feed time of the line crossing (IS_LAP's arrival minus the lap time). The
@@ -91,7 +91,7 @@ def lap_trace(t: FloatArray, s: FloatArray, v: FloatArray, *, lap_start_s: float
     speed = np.r_[v[0], v]
     if length_m is not None and length_m > s[-1]:
         dist, time, speed = np.r_[dist, length_m], np.r_[time, lap_time_s], np.r_[speed, v[-1]]
-    return LapTrace(dist, time, speed, float(lap_time_s))
+    return LapTimeline(dist, time, speed, float(lap_time_s))
 
 
 TRACE_CHANNELS = ("lap_distance_m", "speed_mps")
@@ -105,14 +105,14 @@ def comparable(lap: dict[str, object]) -> bool:
     return not COMPARABLE_EXCLUDES.intersection(reasons)  # type: ignore[arg-type]
 
 
-def session_traces(samples: pl.DataFrame, laps: Sequence[dict[str, object]]) -> dict[int, LapTrace]:
+def session_traces(samples: pl.DataFrame, laps: Sequence[dict[str, object]]) -> dict[int, LapTimeline]:
     """Traces by lap id, from a session's IS_MCI samples (columns t, plid, lap, lap_distance_m, speed_mps)
     and its lap rows (store.queries.laps); laps without usable samples are left out.
 
     The lap length is the longest distance any lap reached: the ruler's last node, a few metres
     short of the line, which the trace then closes at the official lap time.
     """
-    out: dict[int, LapTrace] = {}
+    out: dict[int, LapTimeline] = {}
     if samples.is_empty() or "lap_distance_m" not in samples.columns:
         return out
     length = float(samples["lap_distance_m"].max() or 0.0)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lfs_ayats.analysis.anomalies import MIN_LAPS_FOREST, LapInput, detect, detect_segments, lap_inputs
-from lfs_ayats.analysis.trace import LapTrace
+from lfs_ayats.analysis.trace import LapTimeline
 from lfs_ayats.cli import app
 from lfs_ayats.store import queries
 from tests.analysis.anomaly_race import small_race
@@ -24,15 +24,21 @@ def _inputs() -> list[LapInput]:
     return lap_inputs(queries.telemetry(engine, 1, channels=("lap_distance_m", "speed_mps")), laps)
 
 
-def test_precision_and_recall_against_the_truth() -> None:
-    from benchmarks.anomalies import anomaly_scores
+@pytest.mark.parametrize(("segments", "precision"), [("corners", 0.8), ("speed", 0.7)])
+def test_precision_and_recall_against_the_truth(segments: str, precision: float) -> None:
+    from benchmarks.anomalies import anomaly_scores, corner_segments
 
-    scores = anomaly_scores(_inputs(), small_race().truth)
+    inputs = _inputs()
+    chosen = corner_segments(small_race().engine(), inputs) if segments == "corners" else None
+    assert segments == "speed" or (chosen and chosen[1].name == "T1")
+    scores = anomaly_scores(inputs, small_race().truth, chosen)
     assert scores["positives"] >= 4 and scores["laps"] >= 50
-    # Measured on this race: precision 1.0, recall 0.33 (missed shifts leave too small a trace at 10 Hz).
-    assert scores["precision"] >= 0.8
-    assert scores["recall"] >= 0.3
-    assert scores["right_corner"] == 1.0  # every hit names the corner where the incident happened
+    # Measured on this race with the layout's corners: precision 1.0, recall 0.5 (1.0 without the three missed
+    # shifts, whose largest segment z is about 3: the lost drive barely shows in a 10 Hz speed trace);
+    # with the median speed's troughs instead of corners, precision 0.75.
+    assert scores["precision"] >= precision
+    assert scores["recall_without_missed_shifts"] >= 0.8
+    assert scores["right_corner"] >= 0.8  # the flag names the corner where the incident happened
 
 
 def test_detection_is_deterministic() -> None:
@@ -40,7 +46,7 @@ def test_detection_is_deterministic() -> None:
     assert [f.as_row() for f in detect(inputs)] == [f.as_row() for f in detect(inputs)]
 
 
-def _slowed(trace: LapTrace, start_m: float, end_m: float, loss_s: float, v_drop: float) -> LapTrace:
+def _slowed(trace: LapTimeline, start_m: float, end_m: float, loss_s: float, v_drop: float) -> LapTimeline:
     """The same lap with `loss_s` lost and the speed `v_drop` m/s lower between start_m and end_m."""
     s = trace.distance_m
     inside = (s >= start_m) & (s <= end_m)
@@ -51,9 +57,11 @@ def _slowed(trace: LapTrace, start_m: float, end_m: float, loss_s: float, v_drop
 
 def test_with_few_laps_robust_z_alone_flags_and_names_the_corner() -> None:
     inputs = _inputs()
-    driver = max({i.driver for i in inputs}, key=lambda d: sum(i.driver == d and not i.traffic for i in inputs))
-    mine = [replace(i, traffic=()) for i in inputs if i.driver == driver][:8]
-    assert 3 <= len(mine) < MIN_LAPS_FOREST
+    free = sorted({i.driver for i in inputs}, key=lambda d: (-sum(i.driver == d and not i.traffic for i in inputs), d))
+    laps = [replace(i, traffic=()) for i in inputs if i.driver == free[0]]
+    already = {f.lap_id for f in detect(laps, min_laps_forest=len(laps) + 1)}
+    mine = [i for i in laps if i.lap_id not in already][:8]  # laps robust z finds nothing in
+    assert 3 <= len(mine) < MIN_LAPS_FOREST and not detect(mine)
     segments = detect_segments([i.trace for i in inputs])
     corner = next(s for s in segments if s.kind == "corner" and s.name == "T3")
     bad = mine[-1]
@@ -124,3 +132,11 @@ def test_cli_predict_and_one_line_errors(db: str) -> None:
                           (("predict", "1", "--driver", "nobody"), "no laps of driver 'nobody' in session 1")):
         code, _, err = _cli(*args, "--db", db)
         assert code == 2 and err.startswith(f"lfs-ayats: {message}")
+
+
+def test_the_benchmark_laps_flag_exactly_the_slowed_ones() -> None:
+    from lfs_ayats.analysis.anomalies import synthetic_laps
+
+    laps = synthetic_laps(100, seed=3)
+    segments = detect_segments([lap.trace for lap in laps])
+    assert {f.lap_id for f in detect(laps, segments)} == {k for k in range(100) if k % 25 == 12}

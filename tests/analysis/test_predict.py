@@ -14,17 +14,17 @@ from lfs_ayats.analysis.predict import (
     stint_laps,
     theil_sen,
 )
-from lfs_ayats.analysis.trace import LapTrace, session_traces
+from lfs_ayats.analysis.trace import LapTimeline, session_traces
 from lfs_ayats.store import queries
 from tests.analysis.anomaly_race import small_race
 
 
-def _trace(lap_time: float, bump_at: float | None = None, bump_s: float = 0.0) -> LapTrace:
+def _trace(lap_time: float, bump_at: float | None = None, bump_s: float = 0.0) -> LapTimeline:
     s = np.linspace(0.0, 1000.0, 501)
     t = s / 1000.0 * lap_time
     if bump_at is not None:
         t = t + np.where(s >= bump_at, bump_s, 0.0)
-    return LapTrace(s, t, np.full_like(s, 1000.0 / lap_time), float(t[-1]))
+    return LapTimeline(s, t, np.full_like(s, 1000.0 / lap_time), float(t[-1]))
 
 
 def test_half_lap_prediction_on_the_seeded_race_beats_the_last_lap_and_covers_sanely() -> None:

@@ -86,14 +86,14 @@ def test_a_version_1_database_gains_the_corner_table(engine: Engine) -> None:
         assert inspect(conn).has_table("corner_defs") and schema.stored_version(conn) == schema.SCHEMA_VERSION
 
 
-def test_a_version_1_database_gains_the_anomalies_table(engine: Engine) -> None:
+def test_a_version_2_database_gains_the_anomalies_table(engine: Engine) -> None:
     from sqlalchemy import inspect
 
     from lfs_ayats.store.tables import anomalies_table
 
     with engine.begin() as conn:
         anomalies_table.drop(conn)
-        conn.execute(update(schema_version_table).values(version=1))
+        conn.execute(update(schema_version_table).values(version=2))
     assert not inspect(engine).has_table("anomalies")
     assert open_store(engine) is engine
     assert inspect(engine).has_table("anomalies")
