@@ -16,6 +16,7 @@ from typing import Any
 from textual import work
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -142,15 +143,18 @@ class LfsAyatsApp(App[None]):
         finally:
             source.lock.release()
         self._rate(packets)
-        if view is not None:
-            self._rpm_max = view.rpm_max
-            assert isinstance(screen, LiveScreen)
-            screen.on_clock(view)
-            screen.show_notice(self._notice(status, view))
-        if status.kind == "replay":
-            for bar in screen.query(ReplayBar):
-                bar.show(status)
-        self._status(screen, status, dropped)
+        try:
+            if view is not None:
+                self._rpm_max = view.rpm_max
+                assert isinstance(screen, LiveScreen)
+                screen.on_clock(view)
+                screen.show_notice(self._notice(status, view))
+            if status.kind == "replay":
+                for bar in screen.query(ReplayBar):
+                    bar.show(status)
+            self._status(screen, status, dropped)
+        except NoMatches:  # the screen is still being composed: the next tick draws it
+            return
         if laps_seen != self._laps_seen:
             if self._laps_seen >= 0:
                 self.post_message(LapsChanged(laps_seen - self._laps_seen))
@@ -236,11 +240,12 @@ class LfsAyatsApp(App[None]):
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def export(self, job: data.ExportJob) -> None:
-        path = data.run_export(job, self.store, self.settings)
-        self.post_message(ExportWritten(path, job.what))
+        paths = data.run_export(job, self.store, self.settings)
+        self.post_message(ExportWritten(paths[0], job.what, len(paths)))
 
     def on_export_written(self, message: ExportWritten) -> None:
-        self.notify(f"Exported {message.what} to {message.path}", title="Export", timeout=8)
+        more = f" (and {message.files - 1} more files beside it, one per table)" if message.files > 1 else ""
+        self.notify(f"Exported {message.what} to {message.path}{more}", title="Export", timeout=8)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker errors surface: a notification, never a crash."""

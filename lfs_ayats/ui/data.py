@@ -133,6 +133,17 @@ class Comparison:
     corners: pl.DataFrame | None = None  # analysis.corners.corner_report of the second lap against the first
     problems: list[str] = field(default_factory=list)
     axis: str = ""
+    first: Any = None  # the analysis.compare.Comparison of the second lap against the first
+
+    def export(self) -> Any:
+        """The second lap against the reference (analysis.export), with every lap on the grid as a table."""
+        from lfs_ayats.analysis.export import Export, comparison_export
+
+        if self.first is None:
+            return Export("comparison", {}, {"laps": self.frame()})
+        out = comparison_export(self.first, self.corners)
+        out.tables["laps"] = self.frame()
+        return out
 
     @property
     def reference(self) -> LapTrace:
@@ -209,60 +220,61 @@ def load_comparison(engine: Any, lap_ids: list[int]) -> Comparison:
     except (ValueError, KeyError) as exc:
         problems.append(f"corners: {exc}")
     return Comparison(grid, traces, _column(first, "x_m"), _column(first, "y_m"), corners, problems,
-                      compared[0][1].axis)
+                      compared[0][1].axis, compared[0][1])
 
 
-# -- export ------------------------------------------------------------------------------------------
+# -- export (analysis.export: one format registry, a schema version in every file) -------------------------
 
 
 @dataclass
 class ExportJob:
-    """What to export: `what` names it in the notification and the file name; `build` makes the frame."""
+    """What to export: `what` names it in the notification, `name` starts the file names; `build(engine)`
+    makes the `analysis.export.Export`."""
 
     what: str
     name: str
-    build: Any  # Callable[[engine], pl.DataFrame]
+    build: Any  # Callable[[engine], Export]
 
 
-def _flat(frame: pl.DataFrame) -> pl.DataFrame:
-    """CSV has no lists: join list columns with spaces."""
-    lists = [c for c, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
-    return frame.with_columns([pl.col(c).cast(pl.List(pl.String)).list.join(" ") for c in lists]) if lists else frame
+def run_export(job: ExportJob, engine: Any, settings: Any) -> list[Path]:
+    """Write the job in `export.format` into `export.folder` under a new, timestamped name; the files written."""
+    from lfs_ayats.analysis.export import write_export
 
-
-def write_frame(frame: pl.DataFrame, folder: Path, name: str, fmt: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")
-    path = folder / f"{safe}-{stamp}.{fmt}"
-    n = 1
-    while path.exists():
-        n += 1
-        path = folder / f"{safe}-{stamp}-{n}.{fmt}"
-    if fmt == "csv":
-        _flat(frame).write_csv(path)
-    elif fmt == "json":
-        frame.write_json(path)
-    elif fmt == "parquet":
-        frame.write_parquet(path)
-    else:
-        raise ValueError(f"export.format {fmt!r}: expected csv, json or parquet")
-    return path
-
-
-def run_export(job: ExportJob, engine: Any, settings: Any) -> Path:
     from .app import default_export_folder
 
-    frame = job.build(engine)
-    return write_frame(frame, default_export_folder(settings), job.name, settings["export.format"])
+    folder = default_export_folder(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    fmt = settings["export.format"]
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", job.name).strip("-")
+    path, n = folder / f"{safe}-{stamp}.{fmt}", 1
+    export = job.build(engine)
+    while True:
+        from lfs_ayats.analysis.export import get_format
+
+        if not any(t.exists() for t in get_format(fmt).targets(export, path)):
+            break
+        n += 1
+        path = folder / f"{safe}-{stamp}-{n}.{fmt}"
+    return write_export(export, fmt, path)
 
 
-def laps_frame(engine: Any, session_id: int) -> pl.DataFrame:
-    return pl.DataFrame(queries.laps(engine, session_id), infer_schema_length=None)
+def lap_export(engine: Any, lap_id: int) -> Any:
+    from lfs_ayats.analysis.export import lap_export as build
+
+    return build(engine, lap_id)
 
 
-def lap_samples_frame(engine: Any, lap_id: int) -> pl.DataFrame:
-    return queries.lap_telemetry(engine, lap_id)
+def session_export(engine: Any, session_id: int) -> Any:
+    from lfs_ayats.analysis.export import session_export as build
+
+    return build(engine, session_id)
+
+
+def rows_export(kind: str, meta: dict[str, Any], table: str, rows: list[dict[str, Any]]) -> Any:
+    from lfs_ayats.analysis.export import Export, frame_from_rows
+
+    return Export(kind, meta, {table: frame_from_rows(rows)})
 
 
 # -- anomalies (analysis.anomalies) ----------------------------------------------------------------------

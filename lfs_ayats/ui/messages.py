@@ -39,8 +39,9 @@ class ComparisonLoaded(Message):
 
 @dataclass
 class ExportWritten(Message):
-    path: Path
+    path: Path  # the first file written
     what: str
+    files: int = 1
 
 
 @dataclass

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from lfs_ayats.analysis.predict import LapPrediction, LivePredictor, fit_lap_model
-from lfs_ayats.analysis.trace import LapTrace
+from lfs_ayats.analysis.trace import LapTimeline
 from lfs_ayats.telemetry.standings import Reference, Standings
 
 
-def lap_trace(ref: Reference) -> LapTrace:
+def lap_trace(ref: Reference) -> LapTimeline:
     speed = np.gradient(ref.distance_m, ref.seconds) if len(ref.seconds) > 1 else np.zeros(len(ref.seconds))
-    return LapTrace(ref.distance_m.astype(float), ref.seconds.astype(float), np.nan_to_num(speed),
+    return LapTimeline(ref.distance_m.astype(float), ref.seconds.astype(float), np.nan_to_num(speed),
                     ref.time_ms / 1000.0)
 
 

@@ -6,9 +6,9 @@ import asyncio
 import socket
 from pathlib import Path
 
-import polars as pl
 import pytest
 
+from lfs_ayats.analysis.export import read_export
 from lfs_ayats.telemetry.live import LiveOptions, LiveSource
 from lfs_ayats.telemetry.playback import ReplaySource
 from lfs_ayats.ui.app import LfsAyatsApp, make_app
@@ -120,10 +120,12 @@ async def test_the_export_key_writes_the_current_view(stored: Stored, tmp_path: 
             await settle(app, pilot)
     finally:
         source.stop()
-    files = list(tmp_path.glob("lap-*.csv"))
-    assert len(files) == 1 and written and written[0].path == files[0]
-    frame = pl.read_csv(files[0])
-    assert frame.height > 100 and {"t", "plid", "lap", "speed_mps"} <= set(frame.columns)
+    files = sorted(tmp_path.glob("lap-*.csv"))
+    assert written and written[0].path in files and written[0].files == len(files) >= 2  # the lap, its samples
+    export = read_export(written[0].path.parent / written[0].path.name.split(".")[0], "csv")
+    assert export.kind == "lap" and export.meta["lap_id"] == int(written[0].path.name.split("-")[1])
+    cars = export.tables["cars"]
+    assert cars.height > 100 and {"t", "plid", "lap", "speed_mps"} <= set(cars.columns)
 
 
 async def test_the_app_opens_without_lfs_says_so_and_shows_stored_sessions(stored: Stored) -> None:

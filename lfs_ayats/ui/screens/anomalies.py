@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import polars as pl
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -121,4 +120,4 @@ class AnomaliesScreen(Screen[None]):
                  "explanation": f.explanation, "method": f.method, "score": f.score} for f in self.flags]
         sid = (self.session or {}).get("id")
         return data.ExportJob(f"anomalies of session {sid}", f"session-{sid}-anomalies",
-                              lambda engine: pl.DataFrame(rows))
+                              lambda engine: data.rows_export("anomalies", {"session_id": sid}, "flags", rows))

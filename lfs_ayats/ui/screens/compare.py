@@ -136,4 +136,4 @@ class CompareScreen(Screen[None]):
         if c is None:
             return None
         ids = "-".join(str(tr.lap["id"]) for tr in c.traces)
-        return data.ExportJob(f"comparison of laps {ids}", f"compare-{ids}", lambda engine: c.frame())
+        return data.ExportJob(f"comparison of laps {ids}", f"compare-{ids}", lambda engine: c.export())

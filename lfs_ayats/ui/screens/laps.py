@@ -166,8 +166,7 @@ class LapsScreen(Screen[None]):
         lap_id = self._current()
         if lap_id is None:
             return None
-        return data.ExportJob(f"lap {lap_id} samples", f"lap-{lap_id}",
-                              lambda engine: data.lap_samples_frame(engine, lap_id))
+        return data.ExportJob(f"lap {lap_id}", f"lap-{lap_id}", lambda engine: data.lap_export(engine, lap_id))
 
 
 def _stack(*parts: Any) -> Table:

@@ -126,5 +126,4 @@ class SessionsScreen(Screen[None]):
         sid = self._current()
         if sid is None:
             return None
-        return data.ExportJob(f"session {sid} laps", f"session-{sid}-laps",
-                              lambda engine: data.laps_frame(engine, sid))
+        return data.ExportJob(f"session {sid}", f"session-{sid}", lambda engine: data.session_export(engine, sid))
