@@ -96,6 +96,7 @@ class LfsAyatsApp(App[None]):
         self.predictions = Predictions()
         self._rpm_max = 0.0
         self._laps_seen = -1
+        self._link_noted = False
         self._rates: dict[str, float] = {}
         self._previous: tuple[float, dict[str, int]] | None = None
         self._start_mode = start_mode or ("live" if source is not None else "sessions")
@@ -153,6 +154,7 @@ class LfsAyatsApp(App[None]):
                 for bar in screen.query(ReplayBar):
                     bar.show(status)
             self._status(screen, status, dropped)
+            self._follow_link(status)
         except NoMatches:  # the screen is still being composed: the next tick draws it
             return
         if laps_seen != self._laps_seen:
@@ -163,6 +165,22 @@ class LfsAyatsApp(App[None]):
             self.frame_started.append(started)
             self.frame_seconds.append(time.perf_counter() - started)
             self.shown_arrival.append(arrival)
+
+    def _follow_link(self, status: Any) -> None:
+        """LFS absent at start: show the stored sessions meanwhile; say so when it answers."""
+        if status.kind != "live" or self.frozen:
+            return
+        if status.state in ("lost", "retrying", "refused") and not self._link_noted:
+            self._link_noted = True
+            port = status.where.rpartition(":")[2]
+            self.notify(f"LFS is not answering on {status.where}: in LFS type /insim {port}. Retrying; "
+                        "meanwhile, the stored sessions.", title="No LFS", severity="warning", timeout=12)
+            if self.current_mode == "live" and self.store is not None:
+                self.switch_mode("sessions")
+        elif status.state == "connected" and self._link_noted:
+            self._link_noted = False
+            self.notify(f"Connected to {status.detail or 'LFS'}: press 1 for the live view.", title="LFS",
+                        timeout=8)
 
     def _notice(self, status: Any, view: Any) -> str:
         if status.kind == "live" and status.state != "connected":

@@ -67,6 +67,20 @@ def replay_app(stored: Stored, tmp: Path | None = None, *, at: float = REPLAY_AT
     return app, source
 
 
+async def settle(pilot: Any) -> None:
+    """Let the workers finish and their messages land (an exclusive worker replaced by a newer one is fine)."""
+    from textual.worker import WorkerCancelled
+
+    for _ in range(10):
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            continue
+        await pilot.pause()
+        if not any(w.is_running for w in pilot.app.workers):
+            return
+
+
 @pytest.fixture
 def replay(stored: Stored, tmp_path: Path) -> Iterator[tuple[LfsAyatsApp, ReplaySource]]:
     app, source = replay_app(stored, tmp_path)

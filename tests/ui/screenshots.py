@@ -16,7 +16,7 @@ from pathlib import Path
 from lfs_ayats.store.engine import open_store
 from lfs_ayats.store.ingest import import_capture
 from tests.telemetry.simrace import record_race
-from tests.ui.conftest import PINNED, SIZE, Stored, replay_app
+from tests.ui.conftest import PINNED, SIZE, Stored, replay_app, settle
 
 SCREENS = ("live", "sessions", "laps", "compare", "anomalies")
 
@@ -27,9 +27,7 @@ async def shoot(stored: Stored, folder: Path) -> list[Path]:
         app, source = replay_app(stored, start_mode="live" if name == "help" else name)
         try:
             async with app.run_test(size=SIZE) as pilot:
-                await app.workers.wait_for_complete()
-                await pilot.pause()
-                await app.workers.wait_for_complete()
+                await settle(pilot)
                 app.tick()
                 await pilot.pause()
                 if name == "help":

@@ -23,15 +23,7 @@ from lfs_ayats.ui.widgets.status import StatusBar
 from lfs_ayats.ui.widgets.tower import TimingTower
 from lfs_ayats.wire.tcp import ClientOptions
 
-from .conftest import SIZE, Stored, replay_app, settings
-
-
-async def settle(app: LfsAyatsApp, pilot: object) -> None:
-    """Let workers finish and their messages land."""
-    await app.workers.wait_for_complete()
-    await pilot.pause()  # type: ignore[attr-defined]
-    await app.workers.wait_for_complete()
-    await pilot.pause()  # type: ignore[attr-defined]
+from .conftest import SIZE, Stored, replay_app, settings, settle
 
 
 async def wait_idle(source: ReplaySource) -> None:
@@ -45,7 +37,7 @@ async def test_screen_switching_by_keys(replay: tuple[LfsAyatsApp, ReplaySource]
         for key, kind in (("2", SessionsScreen), ("3", LapsScreen), ("4", CompareScreen), ("5", AnomaliesScreen),
                           ("1", LiveScreen)):
             await pilot.press(key)
-            await settle(app, pilot)
+            await settle(pilot)
             assert isinstance(app.screen, kind), key
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
@@ -115,9 +107,9 @@ async def test_the_export_key_writes_the_current_view(stored: Stored, tmp_path: 
     monkeypatch.setattr(LfsAyatsApp, "on_export_written", spy)
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await settle(app, pilot)
+            await settle(pilot)
             await pilot.press("e")
-            await settle(app, pilot)
+            await settle(pilot)
     finally:
         source.stop()
     files = sorted(tmp_path.glob("lap-*.csv"))
@@ -135,19 +127,21 @@ async def test_the_app_opens_without_lfs_says_so_and_shows_stored_sessions(store
     source = LiveSource(LiveOptions(ClientOptions(port=port, backoff_first_s=0.05, backoff_max_s=0.2)))
     source.start()
     try:
-        app = make_app(settings(), source, stored.engine, database="ui.sqlite3", frozen=True)
+        app = make_app(settings(), source, stored.engine, database="ui.sqlite3")
         async with app.run_test(size=SIZE) as pilot:
             for _ in range(200):  # the first refusal takes one connect attempt on loopback
                 if source.status().state in ("lost", "retrying"):
                     break
                 await asyncio.sleep(0.01)
+            app.tick()  # the clock notices: the stored sessions are shown meanwhile
+            await settle(pilot)
+            assert app.current_mode == "sessions"
+            assert [r["id"] for r in app.screen.rows] == [stored.session_id]  # type: ignore[attr-defined]
+            assert app.screen.query_one(StatusBar).status.state in ("lost", "retrying", "connecting")
+            await pilot.press("1")
             app.tick()
             await pilot.pause()
             notice = str(app.screen.query_one("#notice").render())
             assert f"/insim {port}" in notice
-            assert app.screen.query_one(StatusBar).status.state in ("lost", "retrying", "connecting")
-            await pilot.press("2")
-            await settle(app, pilot)
-            assert [r["id"] for r in app.screen.rows] == [stored.session_id]  # type: ignore[attr-defined]
     finally:
         source.stop()

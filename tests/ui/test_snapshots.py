@@ -13,7 +13,7 @@ import pytest
 
 from lfs_ayats.ui.app import LfsAyatsApp
 
-from .conftest import SIZE, Stored, replay_app
+from .conftest import SIZE, Stored, replay_app, settle
 
 
 @pytest.fixture
@@ -32,9 +32,7 @@ def app_at(stored: Stored, tmp_path: Path) -> Iterator[Any]:
 
 async def _ready(pilot: Any) -> None:
     app = pilot.app
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    await app.workers.wait_for_complete()
+    await settle(pilot)
     app.tick()  # one frame of the UI clock, now, instead of waiting for the timer
     await pilot.pause()
 
