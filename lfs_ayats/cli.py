@@ -425,6 +425,8 @@ def live_command(
     = None,
 ) -> None:
     """The app connected to LFS (also what plain `lfs-ayats` runs); stores the session as it is driven."""
+    from datetime import UTC, datetime
+
     from .store.sink import SourceInfo
     from .store.writer import StoreWriter
     from .telemetry.live import LiveSource
@@ -435,7 +437,8 @@ def live_command(
     if record is not None and record.exists():
         fail(f"{record} already exists: captures are never overwritten", "choose another file name")
     engine, label = _app_store(db, required=db is not None)
-    writer = StoreWriter(engine, SourceInfo("live")).start() if engine is not None else None
+    info = SourceInfo("live", started_at=datetime.now(UTC))
+    writer = StoreWriter(engine, info).start() if engine is not None else None
     source = LiveSource(_live_options(settings, record=record), listeners=[writer.queue] if writer else [])
     try:
         source.start()
@@ -462,6 +465,7 @@ def demo_command(
 ) -> None:
     """The built-in simulator on free loopback ports and the app connected to it, stored in the database."""
     import time
+    from datetime import UTC, datetime
 
     from .sim.background import BackgroundSim, free_udp_port
     from .sim.run import SimOptions
@@ -479,7 +483,8 @@ def demo_command(
     except (ValueError, KeyError, OSError) as exc:
         fail(str(exc).strip("'\""), "'lfs-ayats sim --list-tracks' lists the tracks")
     engine, label = _app_store(db, required=db is not None)
-    writer = StoreWriter(engine, SourceInfo("demo")).start() if engine is not None else None
+    info = SourceInfo("demo", started_at=datetime.now(UTC))
+    writer = StoreWriter(engine, info).start() if engine is not None else None
     source = LiveSource(LiveOptions(ClientOptions(port=port, interval_ms=100), og, os_, udp_host="127.0.0.1"),
                         listeners=[writer.queue] if writer else [])
     source.start()

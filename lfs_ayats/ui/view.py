@@ -78,12 +78,12 @@ def take_live_view(source: Source, follow: int = 0, rpm_max: float = 0.0,
     if predictions is not None:
         view.prediction = predictions.update(standings, plid)
     now = standings.t
-    if plid in buffers.gauge:
-        view.channel_source = "OutGauge"
-        for ch in CHANNELS:
-            t, v = buffers.latest("gauge", plid, ch, NEWEST)
-            view.channels[ch] = _window(t, v, now)
-    elif plid in buffers.motion:
+    # The freshest source for this car: OutGauge and OutSim only come for the car LFS shows.
+    gauge = {ch: _window(*buffers.latest("gauge", plid, ch, NEWEST), now) for ch in CHANNELS} \
+        if plid in buffers.gauge else {}
+    if len(gauge.get("speed_mps", ())):
+        view.channel_source, view.channels = "OutGauge", gauge
+    elif plid in buffers.motion and len(_window(*buffers.latest("motion", plid, "speed_mps", NEWEST), now)):
         view.channel_source = "OutSim"
         pairs = {"speed_mps": "speed_mps", "throttle": "throttle", "brake": "brake", "rpm": "engine_speed_radps"}
         for ch, src in pairs.items():

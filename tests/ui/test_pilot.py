@@ -19,6 +19,7 @@ from lfs_ayats.ui.screens.help import HelpScreen
 from lfs_ayats.ui.screens.laps import LapsScreen
 from lfs_ayats.ui.screens.live import LiveScreen
 from lfs_ayats.ui.screens.sessions import SessionsScreen
+from lfs_ayats.ui.widgets.gauges import LapPanel
 from lfs_ayats.ui.widgets.status import StatusBar
 from lfs_ayats.ui.widgets.tower import TimingTower
 from lfs_ayats.wire.tcp import ClientOptions
@@ -55,6 +56,13 @@ async def test_the_live_screen_shows_the_field_at_the_replay_position(
         assert len(tower.rows) == len(stored.race.truth["players"])
         assert sorted(r.position for r in tower.rows) == list(range(1, len(tower.rows) + 1))
         assert all(r.laps_done == 3 or r.pit for r in tower.rows)  # lap 4 at 300 s
+        viewed = tower.viewed
+        await pilot.press("right_square_bracket")  # follow the next car in the tower
+        panel = app.screen.query_one(LapPanel)
+        assert app.follow not in (0, viewed) and tower.viewed == app.follow
+        assert panel.driver == next(r.name for r in tower.rows if r.plid == app.follow)
+        await pilot.press("v")  # back to the car LFS shows
+        assert app.follow == 0 and tower.viewed == viewed
 
 
 async def test_replay_controls(replay: tuple[LfsAyatsApp, ReplaySource]) -> None:

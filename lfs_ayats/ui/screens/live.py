@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -24,6 +25,25 @@ class LiveScreen(Screen[None]):
     """What a driver glances at; the app's clock calls `on_clock` with a fresh `LiveView`."""
 
     TITLE = "Live"
+    BINDINGS = [
+        Binding("right_square_bracket", "follow(1)", "Next car"),
+        Binding("left_square_bracket", "follow(-1)", "Previous car"),
+        Binding("v", "follow(0)", "LFS's view"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.order: list[int] = []  # PLIDs in tower order, as last drawn
+
+    def action_follow(self, step: int) -> None:
+        """Follow another car (its lap, Δ and speed from IS_MCI), or go back to the car LFS shows (0)."""
+        app = self.app
+        if step == 0 or not self.order:
+            app.follow = 0  # type: ignore[attr-defined]
+        else:
+            i = self.order.index(self.viewed) if self.viewed in self.order else 0
+            app.follow = self.order[(i + step) % len(self.order)]  # type: ignore[attr-defined]
+        app.tick()  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         yield Static(id="title", classes="screen-title")
@@ -51,10 +71,15 @@ class LiveScreen(Screen[None]):
         notice.update(text)
         notice.display = bool(text)
 
+    viewed = 0
+
     def on_clock(self, view: LiveView) -> None:
+        self.order = [r.plid for r in view.rows]
+        self.viewed = view.viewed
         title = "Live" + (f" · {view.title}" if view.title else "")
         if view.driver:
-            title += f" · viewing {view.driver}" + (f" ({view.channel_source})" if view.channel_source else "")
+            who = "following" if getattr(self.app, "follow", 0) else "viewing"
+            title += f" · {who} {view.driver}" + (f" ({view.channel_source})" if view.channel_source else "")
         self.query_one("#title", Static).update(title)
         ch = view.channels
         empty = np.zeros(0)

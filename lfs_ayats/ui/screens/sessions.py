@@ -31,7 +31,7 @@ class SessionsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("Sessions", classes="screen-title")
-        yield Input(placeholder="filter: track, car, date or mode (e.g. 'BL1 XFG 2026-11')", id="filter")
+        yield Input(placeholder="filter: track, car, date or mode (e.g. 'GM1 XFG 2026-11')", id="filter")
         yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
         yield Static(id="sessions-note", classes="note")
         yield ReplayBar(id="replay-bar")
