@@ -161,13 +161,17 @@ def prediction_scores(traces: dict[int, Any], laps: list[dict[str, Any]]) -> dic
                         stint_err.append(f.predicted_s[0] - trace.lap_time_s)
                         stint_cover.append(f.p10_s[0] <= trace.lap_time_s <= f.p90_s[0])
             history.append((trace, lap))
+    def mean(values: list[Any]) -> float:
+        return float(np.mean(values)) if values else float("nan")
+
     return {"laps": len(err), "mae_s": float(np.mean(np.abs(err))), "coverage": float(np.mean(cover)),
             "mae_naive_s": float(np.mean(np.abs(naive))), "mae_last_lap_s": float(np.mean(np.abs(last))),
-            "gbr_laps": len(gbr_err), "gbr_mae_s": float(np.mean(gbr_err)), "gbr_coverage": float(np.mean(gbr_cover)),
-            "mae_same_laps_s": float(np.mean(same_err)),
-            "model_call_us": float(np.median(model_call)) * 1e6, "gbr_call_us": 3 * float(np.median(gbr_call)) * 1e6,
-            "stint_laps": len(stint_err), "stint_mae_s": float(np.mean(np.abs(stint_err))),
-            "stint_coverage": float(np.mean(stint_cover))}
+            "gbr_laps": len(gbr_err), "gbr_mae_s": mean(gbr_err), "gbr_coverage": mean(gbr_cover),
+            "mae_same_laps_s": mean(same_err),
+            "model_call_us": float(np.median(model_call)) * 1e6,
+            "gbr_call_us": 3 * float(np.median(gbr_call)) * 1e6 if gbr_call else float("nan"),
+            "stint_laps": len(stint_err), "stint_mae_s": mean(list(np.abs(stint_err))),
+            "stint_coverage": mean(stint_cover)}
 
 
 def scan_timing(inputs: list[Any], segments: list[Any] | None, n: int = 1000) -> dict[str, float]:

@@ -890,6 +890,8 @@ def predict_command(
     if as_json:
         _echo_json(out)
         return
+    if not out:
+        typer.echo(f"session {session_id}: no laps yet")
     for item in out:
         f = item["forecast"]
         if f is None:

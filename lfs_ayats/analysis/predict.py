@@ -104,6 +104,26 @@ def fit_lap_model(reference: LapTimeline, history: Sequence[LapTimeline], *,
     return LapTimeModel(reference, knots, rest, len(others), "prior")
 
 
+def lap_model(laps: Sequence[dict[str, object]], traces: dict[int, LapTimeline], *,
+              reference_id: int | None = None) -> LapTimeModel | None:
+    """The model for one driver's next lap from their laps so far (store.queries.laps rows, in order) and
+    their timelines by lap id (trace.session_traces): the reference is `reference_id`, else their best clean
+    lap (else their best comparable one); the history is every comparable lap. None without a reference."""
+    from .trace import comparable
+
+    usable = [lap for lap in laps if int(lap["id"]) in traces and comparable(lap)]  # type: ignore[call-overload]
+    if reference_id is not None:
+        if reference_id not in traces:
+            return None
+        reference = traces[reference_id]
+    else:
+        pool = [lap for lap in usable if lap.get("clean")] or usable
+        if not pool:
+            return None
+        reference = traces[int(min(pool, key=lambda lap: int(lap["time_ms"]))["id"])]  # type: ignore[call-overload]
+    return fit_lap_model(reference, [traces[int(lap["id"])] for lap in usable])  # type: ignore[call-overload]
+
+
 def predict_lap(model: LapTimeModel, distance_m: float, elapsed_s: float) -> LapPrediction | None:
     """The predicted final time of a lap at `distance_m` after `elapsed_s`; None off the reference's axis."""
     if not (0.0 <= distance_m <= model.length_m) or not np.isfinite(elapsed_s):

@@ -140,3 +140,14 @@ def test_the_benchmark_laps_flag_exactly_the_slowed_ones() -> None:
     laps = synthetic_laps(100, seed=3)
     segments = detect_segments([lap.trace for lap in laps])
     assert {f.lap_id for f in detect(laps, segments)} == {k for k in range(100) if k % 25 == 12}
+
+
+def test_cli_on_a_session_without_laps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lfs_ayats.store.engine import open_store
+
+    monkeypatch.setenv("LFS_AYATS_CONFIG_DIR", str(tmp_path / "config"))
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    sid = queries.create_session(open_store(url), track="GM1")
+    assert _cli("anomalies", str(sid), "--db", url)[:2] == (0, f"session {sid}: no anomalies (0 laps checked)\n")
+    assert _cli("anomalies", str(sid), "--json", "--db", url)[:2] == (0, "[]\n")
+    assert _cli("predict", str(sid), "--db", url)[:2] == (0, f"session {sid}: no laps yet\n")

@@ -90,3 +90,19 @@ def test_a_stint_starts_after_the_last_pit_visit() -> None:
     laps = [{"lap": 1, "reasons": ["race_start"]}, {"lap": 2, "reasons": []}, {"lap": 3, "reasons": ["in_lap"]},
             {"lap": 4, "reasons": ["out_lap", "pit"]}, {"lap": 5, "reasons": []}, {"lap": 6, "reasons": ["hlv"]}]
     assert [lap["lap"] for lap in stint_laps(laps)] == [5, 6]
+
+
+def test_lap_model_picks_the_best_clean_lap_and_the_comparable_history() -> None:
+    from lfs_ayats.analysis.predict import lap_model
+    from lfs_ayats.analysis.trace import comparable
+
+    engine = small_race().engine()
+    laps = queries.laps(engine, 1)
+    traces = session_traces(queries.telemetry(engine, 1, channels=("lap_distance_m", "speed_mps")), laps)
+    mine = [lap for lap in laps if lap["plid"] == 1]
+    model = lap_model(mine, traces)
+    best = min((lap for lap in mine if lap["clean"]), key=lambda lap: lap["time_ms"])
+    assert model is not None and model.reference is traces[best["id"]]
+    assert model.laps_used == sum(1 for lap in mine if comparable(lap) and lap["id"] != best["id"])
+    assert lap_model(mine, traces, reference_id=mine[3]["id"]).reference is traces[mine[3]["id"]]  # type: ignore[union-attr]
+    assert lap_model(mine, traces, reference_id=-1) is None and lap_model([], traces) is None
