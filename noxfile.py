@@ -45,3 +45,10 @@ def benchmarks(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
     for script in sorted(__import__("pathlib").Path("benchmarks").glob("*.py")):
         session.run("python", str(script))
+
+
+@nox.session
+def screenshots(session: nox.Session) -> None:
+    """An SVG of every screen of the app, from the seeded race, into screenshots/ (README shows them)."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "tests.ui.screenshots", "screenshots")

@@ -17,7 +17,8 @@ from . import __version__
 app = typer.Typer(
     name="lfs-ayats",
     help="A terminal telemetry studio for Live for Speed.",
-    no_args_is_help=True,
+    no_args_is_help=False,
+    invoke_without_command=True,
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -53,11 +54,14 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
-    """A terminal telemetry studio for Live for Speed."""
+    """A terminal telemetry studio for Live for Speed. Without a command: the app, connected to LFS."""
+    if ctx.invoked_subcommand is None:
+        live_command()
 
 
 @config_app.command("path")
@@ -491,6 +495,157 @@ def web_command(
         fail(str(exc))
     typer.echo(f"lfs-ayats in the browser: {public_url or url(host, port)} (runs: {server.command}) — Ctrl-C to stop")
     server.serve()
+
+
+# -- the app ---------------------------------------------------------------------------------------------
+
+
+def _app_store(db: str | None, required: bool) -> tuple[Any, str]:
+    """(engine, label) for the app; an unusable database ends the command if `required`, else runs without."""
+    from .store.engine import StoreError, mask_url, open_store, sqlite_path
+
+    url = _db_url(db)
+    path = sqlite_path(url)
+    label = path.name if path else mask_url(url)
+    try:
+        return open_store(url), label
+    except StoreError as exc:
+        if required:
+            fail(str(exc), "--db URL chooses another database")
+        typer.echo(f"lfs-ayats: {exc} (stored sessions are not shown)", err=True)
+        return None, ""
+
+
+def _run_app(settings: Any, source: Any, engine: Any, database: str) -> None:
+    from .ui.app import make_app
+
+    make_app(settings, source, engine, database=database).run()
+
+
+def _live_options(settings: Any, host_port: tuple[str, int] | None = None, record: Path | None = None) -> Any:
+    from .telemetry.live import LiveOptions
+    from .wire.tcp import ClientOptions
+
+    host, port = host_port or (settings["insim.host"], settings["insim.port"])
+    opts = settings["outsim.opts"]
+    return LiveOptions(
+        ClientOptions(host=host, port=port, password=settings["insim.password"], app_name=settings["insim.app_name"],
+                      interval_ms=settings["insim.interval_ms"], udp_port=settings["insim.udp_port"]),
+        outgauge_port=settings["outgauge.port"], outsim_port=settings["outsim.port"],
+        outsim_opts=None if opts < 0 else opts, record=record)
+
+
+@app.command("live")
+def live_command(
+    host: Annotated[str | None, typer.Option(help="LFS host [config insim.host].")] = None,
+    port: Annotated[int | None, typer.Option(help="LFS InSim port [config insim.port].")] = None,
+    db: DbOption = None,
+    record: Annotated[Path | None, typer.Option(help="Also record everything into this capture file.")] = None,
+    hz: Annotated[int | None, typer.Option(min=1, max=20, help="Screen updates per second [config ui.refresh_hz].")]
+    = None,
+) -> None:
+    """The app connected to LFS (also what plain `lfs-ayats` runs); stores the session as it is driven."""
+    from datetime import UTC, datetime
+
+    from .store.sink import SourceInfo
+    from .store.writer import StoreWriter
+    from .telemetry.live import LiveSource
+    from .wire.capture import CaptureError
+
+    settings = load_settings(overrides={"insim.host": host, "insim.port": port, "db.url": db,
+                                        "ui.refresh_hz": hz})
+    if record is not None and record.exists():
+        fail(f"{record} already exists: captures are never overwritten", "choose another file name")
+    engine, label = _app_store(db, required=db is not None)
+    info = SourceInfo("live", started_at=datetime.now(UTC))
+    writer = StoreWriter(engine, info).start() if engine is not None else None
+    source = LiveSource(_live_options(settings, record=record), listeners=[writer.queue] if writer else [])
+    try:
+        source.start()
+    except CaptureError as exc:
+        fail(str(exc))
+    try:
+        _run_app(settings, source, engine, label)
+    finally:
+        source.stop()
+        if writer is not None:
+            writer.stop()
+
+
+@app.command("demo")
+def demo_command(
+    cars: Annotated[int, typer.Option(min=1, max=48, help="Cars in the simulated field.")] = 12,
+    track: Annotated[str, typer.Option(help="Track code (see 'lfs-ayats sim --list-tracks').")] = "GM1",
+    seed: Annotated[int, typer.Option(help="Same seed, same race.")] = 1,
+    laps: Annotated[int, typer.Option(min=1, help="Race distance in laps.")] = 10,
+    car: Annotated[str, typer.Option(help="Car code for the whole field.")] = "XFG",
+    db: DbOption = None,
+    hz: Annotated[int | None, typer.Option(min=1, max=20, help="Screen updates per second [config ui.refresh_hz].")]
+    = None,
+) -> None:
+    """The built-in simulator on free loopback ports and the app connected to it, stored in the database."""
+    import time
+    from datetime import UTC, datetime
+
+    from .sim.background import BackgroundSim, free_udp_port
+    from .sim.run import SimOptions
+    from .store.sink import SourceInfo
+    from .store.writer import StoreWriter
+    from .telemetry.live import LiveOptions, LiveSource
+    from .wire.tcp import ClientOptions, LinkState
+
+    settings = load_settings(overrides={"db.url": db, "ui.refresh_hz": hz})
+    og, os_ = free_udp_port(), free_udp_port()
+    try:
+        sim = BackgroundSim(SimOptions(port=0, cars=cars, track=track, laps=laps, car=car, seed=seed,
+                                       outgauge=("127.0.0.1", og), outsim=("127.0.0.1", os_), hz=60.0))
+        port = sim.start(hold=True)
+    except (ValueError, KeyError, OSError) as exc:
+        fail(str(exc).strip("'\""), "'lfs-ayats sim --list-tracks' lists the tracks")
+    engine, label = _app_store(db, required=db is not None)
+    info = SourceInfo("demo", started_at=datetime.now(UTC))
+    writer = StoreWriter(engine, info).start() if engine is not None else None
+    source = LiveSource(LiveOptions(ClientOptions(port=port, interval_ms=100), og, os_, udp_host="127.0.0.1"),
+                        listeners=[writer.queue] if writer else [])
+    source.start()
+    deadline = time.monotonic() + 3.0
+    while source.link.state is not LinkState.CONNECTED and time.monotonic() < deadline:
+        time.sleep(0.01)
+    sim.go()  # the race starts once we are connected, so the app sees the start and every lap
+    try:
+        _run_app(settings, source, engine, label)
+    finally:
+        source.stop()
+        sim.stop()
+        if writer is not None:
+            writer.stop()
+
+
+@app.command("replay")
+def replay_command(
+    file: Annotated[Path, typer.Argument(help="A capture file (.lfscap) to play back.")],
+    speed: Annotated[float, typer.Option(min=0.1, max=16, help="Playback speed, 0.1 to 16.")] = 1.0,
+    start: Annotated[float, typer.Option(min=0, help="Start at this many seconds.")] = 0.0,
+    paused: Annotated[bool, typer.Option("--paused", help="Open paused.")] = False,
+    db: DbOption = None,
+) -> None:
+    """The app fed from a capture: play/pause, speed 0.1x to 16x, seek, next lap, next incident."""
+    from .telemetry.playback import ReplaySource
+    from .wire.capture import CaptureError
+
+    if not file.is_file():
+        fail(f"{file}: no such capture file")
+    settings = load_settings(overrides={"db.url": db})
+    try:
+        source = ReplaySource(file, speed=speed, start=start, paused=paused)
+        source.start()
+    except CaptureError as exc:
+        fail(str(exc))
+    engine, label = _app_store(db, required=db is not None)
+    try:
+        _run_app(settings, source, engine, label)
+    finally:
+        source.stop()
 
 
 # -- analysis: analyze, compare, corners, export, copy-session ---------------------------------------------

@@ -6,5 +6,6 @@
 - `corners`: corners detected from geometry, per-lap corner metrics, braking points.
 - `laps`, `consistency`: the lap table, theoretical bests, consistency and stint drift.
 - `export`: CSV / JSON / Parquet files with a schema version, and copying a session.
+- `anomalies`, `predict`, `trace`: unusual laps explained per segment, lap-time prediction.
 - `load`: the same inputs read from the store (`store.queries`).
 """
