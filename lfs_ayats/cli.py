@@ -431,39 +431,35 @@ def serve_command(
 
     from .api import make_api
     from .api.server import ServeError, bind, serve
-    from .telemetry.live_link import DemoLink, DemoOptions, LinkOptions, LiveLink
-    from .wire.tcp import ClientOptions
+    from .telemetry.snapshot import follow
 
     if live and demo:
         fail("--live and --demo exclude each other: give one")
     token = _token(token_env, host)
     engine = _store(db)
-    runner: Any = None
+    source: Any = None
     if demo:
-        from .sim.layouts import LAYOUTS
-
-        if track.upper() not in LAYOUTS:
-            fail(f"--track {track}: unknown track; known: {', '.join(LAYOUTS)}", "'lfs-ayats sim --list-tracks'")
-        runner = DemoLink(DemoOptions(cars=cars, track=track.upper(), seed=seed))
+        source = _demo_source(cars=cars, track=track, laps=5, car="XFG", seed=seed)
     elif live:
-        settings = load_settings()  # the file and LFS_AYATS_* variables, as 'record' reads them
-        runner = LiveLink(LinkOptions(
-            ClientOptions(host=settings["insim.host"], port=settings["insim.port"], password=settings["insim.password"],
-                          app_name=settings["insim.app_name"], interval_ms=settings["insim.interval_ms"],
-                          udp_port=settings["insim.udp_port"]),
-            outgauge_port=settings["outgauge.port"], outsim_port=settings["outsim.port"]))
-    api = make_api(engine, runner.snapshot if runner is not None else None, token=token)
+        from .telemetry.live import LiveSource
+
+        source = LiveSource(_live_options(load_settings()))  # the file and LFS_AYATS_* variables, as 'record'
+    api = make_api(engine, follow(source, "demo" if demo else "live") if source is not None else None, token=token)
     try:
         sock = bind(host, port)
     except ServeError as exc:
         fail(str(exc))
     try:
-        asyncio.run(serve(api, sock, runner, echo=typer.echo))
+        if source is not None:
+            _start_source(source)
+            if source.problems:  # the app runs on without a busy UDP port; a server would hide it
+                fail("; ".join(source.problems))
+        asyncio.run(serve(api, sock, echo=typer.echo))
     except KeyboardInterrupt:
         typer.echo("stopped")
-    except OSError as exc:  # a UDP port of the live link in use
-        fail(exc.strerror or str(exc))
     finally:
+        if source is not None:
+            source.stop()
         sock.close()
 
 
@@ -550,7 +546,6 @@ def live_command(
     from .store.sink import SourceInfo
     from .store.writer import StoreWriter
     from .telemetry.live import LiveSource
-    from .wire.capture import CaptureError
 
     settings = load_settings(overrides={"insim.host": host, "insim.port": port, "db.url": db,
                                         "ui.refresh_hz": hz})
@@ -561,10 +556,7 @@ def live_command(
     writer = StoreWriter(engine, info).start() if engine is not None else None
     source = LiveSource(_live_options(settings, record=record), listeners=[writer.queue] if writer else [])
     try:
-        source.start()
-    except CaptureError as exc:
-        fail(str(exc))
-    try:
+        _start_source(source)
         _run_app(settings, source, engine, label)
     finally:
         source.stop()
@@ -584,41 +576,50 @@ def demo_command(
     = None,
 ) -> None:
     """The built-in simulator on free loopback ports and the app connected to it, stored in the database."""
-    import time
     from datetime import UTC, datetime
 
-    from .sim.background import BackgroundSim, free_udp_port
-    from .sim.run import SimOptions
     from .store.sink import SourceInfo
     from .store.writer import StoreWriter
-    from .telemetry.live import LiveOptions, LiveSource
-    from .wire.tcp import ClientOptions, LinkState
 
     settings = load_settings(overrides={"db.url": db, "ui.refresh_hz": hz})
-    og, os_ = free_udp_port(), free_udp_port()
-    try:
-        sim = BackgroundSim(SimOptions(port=0, cars=cars, track=track, laps=laps, car=car, seed=seed,
-                                       outgauge=("127.0.0.1", og), outsim=("127.0.0.1", os_), hz=60.0))
-        port = sim.start(hold=True)
-    except (ValueError, KeyError, OSError) as exc:
-        fail(str(exc).strip("'\""), "'lfs-ayats sim --list-tracks' lists the tracks")
+    source = _demo_source(cars=cars, track=track, laps=laps, car=car, seed=seed)
     engine, label = _app_store(db, required=db is not None)
     info = SourceInfo("demo", started_at=datetime.now(UTC))
     writer = StoreWriter(engine, info).start() if engine is not None else None
-    source = LiveSource(LiveOptions(ClientOptions(port=port, interval_ms=100), og, os_, udp_host="127.0.0.1"),
-                        listeners=[writer.queue] if writer else [])
-    source.start()
-    deadline = time.monotonic() + 3.0
-    while source.link.state is not LinkState.CONNECTED and time.monotonic() < deadline:
-        time.sleep(0.01)
-    sim.go()  # the race starts once we are connected, so the app sees the start and every lap
+    if writer is not None:
+        source.add_listener(writer.queue)
     try:
+        _start_source(source)
         _run_app(settings, source, engine, label)
     finally:
         source.stop()
-        sim.stop()
         if writer is not None:
             writer.stop()
+
+
+def _demo_source(*, cars: int, track: str, laps: int, car: str, seed: int) -> Any:
+    """The simulator and a link to it (not started); a bad track or car ends the command in one line."""
+    from .sim.layouts import LAYOUTS
+    from .sim.run import SimOptions
+    from .telemetry.demo import DemoSource
+
+    if track.upper() not in LAYOUTS:
+        fail(f"--track {track}: unknown track; known: {', '.join(LAYOUTS)}", "'lfs-ayats sim --list-tracks'")
+    try:
+        return DemoSource(SimOptions(cars=cars, track=track, laps=laps, car=car, seed=seed, hz=60.0))
+    except (ValueError, KeyError) as exc:
+        fail(str(exc).strip("'\""), "'lfs-ayats sim --list-tracks' lists the tracks")
+
+
+def _start_source(source: Any) -> None:
+    """Start a live or demo source; what stops it from starting ends the command in one line."""
+    from .wire.capture import CaptureError
+
+    try:
+        source.start()
+    except (CaptureError, OSError) as exc:
+        source.stop()
+        fail(str(exc))
 
 
 @app.command("replay")

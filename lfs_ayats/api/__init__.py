@@ -1,7 +1,9 @@
 """The HTTP API and the live WebSocket stream (`lfs-ayats serve`), over the store and a live feed.
 
     from lfs_ayats.api import make_api
-    app = make_api(engine, DemoLink(), token=None)   # a FastAPI application
+    source = DemoSource(SimOptions(cars=8))          # or LiveSource(...): telemetry.demo, telemetry.live
+    app = make_api(engine, follow(source, "demo"), token=None)   # a FastAPI application
+    source.start()                                   # ... serve; then source.stop()
 
 Needs the `api` extra (FastAPI, uvicorn); `make_api` is imported on first use, so `api.auth` and
 `api.web` work without it. Nothing here imports a UI toolkit.

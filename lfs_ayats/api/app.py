@@ -1,10 +1,8 @@
-"""`make_api(engine, live, token)`: the one factory for the FastAPI application (CLI, tests, benchmark)."""
+"""`make_api(engine, snapshot, token)`: the one factory for the FastAPI application (CLI, tests, benchmark)."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -25,33 +23,10 @@ When the server was started with an access token, every request needs it: `Autho
 or `?token=TOKEN`."""
 
 
-class LiveRunner(Protocol):
-    """Something that keeps a LiveSnapshot up to date while started (telemetry.live_link.LiveLink, DemoLink)."""
-
-    snapshot: LiveSnapshot
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-
-def make_api(engine: Engine, live_source: LiveRunner | LiveSnapshot | None = None,
-             token: str | None = None) -> Any:
-    """The application. `live_source`: a runner started and stopped with the app, or a snapshot fed elsewhere."""
-    runner = None if live_source is None or isinstance(live_source, LiveSnapshot) else live_source
-    snapshot = live_source if isinstance(live_source, LiveSnapshot) else (runner.snapshot if runner else None)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if runner is not None:
-            await runner.start()
-        try:
-            yield
-        finally:
-            if runner is not None:
-                await runner.stop()
-
-    app = FastAPI(title="lfs-ayats", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+def make_api(engine: Engine, snapshot: LiveSnapshot | None = None, token: str | None = None) -> Any:
+    """The application. `snapshot`: the live state for the WebSocket, kept up to date elsewhere
+    (`telemetry.snapshot.follow(source, ...)` on a started LiveSource, or a feed of your own)."""
+    app = FastAPI(title="lfs-ayats", version=__version__, description=DESCRIPTION)
     app.state.engine = engine
     app.state.live = live.LiveStream(snapshot) if snapshot is not None else None
     errors.install(app)

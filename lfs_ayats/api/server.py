@@ -1,4 +1,4 @@
-"""Running the API: bind first (so a port in use is one clear line), start the live link, then uvicorn."""
+"""Running the API: bind first (so a port in use is one clear line), then uvicorn on that socket."""
 
 from __future__ import annotations
 
@@ -39,23 +39,17 @@ def url(host: str, port: int, scheme: str = "http") -> str:
     return f"{scheme}://{shown}:{port}"
 
 
-async def serve(app: Any, sock: socket.socket, runner: Any | None, echo: Callable[[str], None] = print) -> None:
-    """Start the live runner (its errors propagate before anything is served), then serve until Ctrl-C."""
+async def serve(app: Any, sock: socket.socket, echo: Callable[[str], None] = print) -> None:
+    """Serve until Ctrl-C (the live source, if any, was started by the caller)."""
     import uvicorn
 
     host, port = sock.getsockname()[:2]
-    if runner is not None:
-        await runner.start()
-    try:
-        config = uvicorn.Config(app, log_level="warning", ws="websockets-sansio", lifespan="on",
-                                ws_ping_interval=20.0, ws_ping_timeout=20.0)
-        server = uvicorn.Server(config)
-        base = url(host, port)
-        echo(f"lfs-ayats API on {base}/api/v1 — OpenAPI: {base}/docs, live: {url(host, port, 'ws')}"
-             f"/api/v1/telemetry/live" + ("" if is_loopback(host) else " (access token required)")
-             + " — Ctrl-C to stop")
-        await server.serve(sockets=[sock])
-        echo("stopped")
-    finally:
-        if runner is not None:
-            await runner.stop()
+    config = uvicorn.Config(app, log_level="warning", ws="websockets-sansio", lifespan="on",
+                            ws_ping_interval=20.0, ws_ping_timeout=20.0)
+    server = uvicorn.Server(config)
+    base = url(host, port)
+    echo(f"lfs-ayats API on {base}/api/v1 — OpenAPI: {base}/docs, live: {url(host, port, 'ws')}"
+         f"/api/v1/telemetry/live" + ("" if is_loopback(host) else " (access token required)")
+         + " — Ctrl-C to stop")
+    await server.serve(sockets=[sock])
+    echo("stopped")

@@ -8,6 +8,10 @@
         t, v = source.buffers.latest("gauge", plid, "speed_mps", 300)
     source.stop()
 
+Readers that poll at their own pace (the HTTP API) add a listener such as `snapshot.LiveSnapshot`
+(`snapshot.follow(source, "live")`) and watch the link through `source.link_watchers`.
+`demo.DemoSource` is the same source connected to the built-in simulator.
+
 The link runs on its own thread so that a busy screen never delays packets, and the screen never
 waits for packets: the feed's thread holds the lock only while it feeds one batch of frames, and
 the UI holds it only while it copies what it draws. Nothing here knows about a UI toolkit.
@@ -22,7 +26,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +78,12 @@ class Source:
         feed.listeners = [buffers, standings, *self.extra]
         return feed, buffers, standings
 
+    def add_listener(self, listener: Listener) -> None:
+        """One more consumer of the feed's events (called on the feed's thread, under `lock`)."""
+        with self.lock:
+            self.extra.append(listener)
+            self.feed.add_listener(listener)
+
     def _request(self, packet: object) -> None:
         """Requests the feed makes of LFS (who is that PLID?); sources without a link ignore them."""
 
@@ -110,7 +120,9 @@ class LiveSource(Source):
         self.queue = FrameQueue()
         self.received: Counter[Channel] = Counter()
         self.link = LinkEvent(LinkState.CONNECTING, options.client.host + ":" + str(options.client.port))
-        self.problems: list[str] = []
+        self.problems: list[str] = []  # UDP ports that could not be had; the rest runs without them
+        self.link_watchers: list[Callable[[LinkEvent], None]] = []  # called on the link's thread
+        self.connected = threading.Event()  # set on the first connection
         self.writer: CaptureWriter | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -174,7 +186,7 @@ class LiveSource(Source):
                 await listener.start()
                 listeners.append(listener)
             except UdpPortError as exc:  # the rest still works: say so, do not stop
-                self.problems.append(str(exc))
+                self.problems.append(exc.strerror or str(exc))
         self._started.set()
         tasks = [asyncio.ensure_future(self._client.run()), asyncio.ensure_future(self._consume())]
         await self._stop.wait()
@@ -205,6 +217,10 @@ class LiveSource(Source):
 
     def _on_link(self, event: LinkEvent) -> None:
         self.link = event
+        if event.state is LinkState.CONNECTED:
+            self.connected.set()
+        for watcher in self.link_watchers:
+            watcher(event)
         if event.state in (LinkState.LOST, LinkState.REFUSED) and self.received[Channel.INSIM_TCP]:
             # The laps in progress are partial now: a marker through the same queue, in order.
             note = json.dumps({"event": "disconnected", "state": event.state.value, "detail": event.detail})

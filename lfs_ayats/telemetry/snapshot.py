@@ -4,22 +4,28 @@
     feed.add_listener(snapshot)
     version, state = snapshot.latest()   # a JSON-ready dict, rebuilt only when something changed
 
+    snapshot = follow(live_source, "live")   # the same, fed by a LiveSource on its own thread
+
 Nothing is queued: a reader that looks twice a second sees the newest samples, never a backlog.
 `state()` is plain data in SI units (NaN becomes None), so any transport can send it as it is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .events import CarSamples, Event, FeedGap, GaugeSample, LapCompleted, LapReclassified, MotionSample
 from .session import SessionState
+
+if TYPE_CHECKING:
+    from .live import LiveSource
 
 RECENT_LAPS = 10
 GAUGE_FIELDS = ("speed_mps", "rpm", "gear", "throttle", "brake", "clutch", "fuel_fraction", "turbo_pa",
@@ -48,8 +54,12 @@ class LinkStatus:
 class LiveSnapshot:
     """Keeps the newest viewed-car samples, field positions and recent laps; thread-safe."""
 
-    def __init__(self, session: SessionState | None = None, recent_laps: int = RECENT_LAPS) -> None:
+    def __init__(self, session: SessionState | None = None, recent_laps: int = RECENT_LAPS,
+                 guard: threading.RLock | None = None) -> None:
         self.session = session or SessionState()
+        # The lock of whoever changes `session` on another thread (a LiveSource's), taken before ours
+        # while the state is built, in the same order as the feed's thread takes them.
+        self.guard = guard
         self.link = LinkStatus()
         self.version = 0
         self._lock = threading.Lock()
@@ -88,7 +98,7 @@ class LiveSnapshot:
 
     def latest(self) -> tuple[int, dict[str, Any]]:
         """(version, state): the state is built once per version, however many readers ask."""
-        with self._lock:
+        with self.guard or contextlib.nullcontext(), self._lock:
             if self._built is None or self._built[0] != self.version:
                 self._built = (self.version, self._state())
             return self._built
@@ -157,3 +167,12 @@ class LiveSnapshot:
         # Classified cars first, by position; the rest (position 0: unknown) by PLID.
         order = np.argsort([r["position"] or 1_000 + r["plid"] for r in rows], kind="stable")
         return [rows[i] for i in order]
+
+
+def follow(source: LiveSource, label: str) -> LiveSnapshot:
+    """A snapshot of `source`: added as its listener, its link reported under `label` ("live", "demo")."""
+    snapshot = LiveSnapshot(source.feed.session, guard=source.lock)
+    snapshot.set_link(label, source.link.state.value, source.link.detail)
+    source.link_watchers.append(lambda event: snapshot.set_link(label, event.state.value, event.detail))
+    source.add_listener(snapshot)
+    return snapshot
