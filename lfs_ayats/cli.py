@@ -251,13 +251,30 @@ def _echo_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, default=str))
 
 
-def _table(rows: list[dict[str, Any]], columns: list[str]) -> None:
-    """Plain aligned columns (no colour, so it pipes well)."""
-    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
-    widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(columns)]
-    typer.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
-    for row in cells:
-        typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+def _table(rows: list[dict[str, Any]], columns: list[str], optional: tuple[str, ...] = ()) -> None:
+    """Plain aligned columns (no colour, so it pipes well). On a terminal too narrow for all of them,
+    the `optional` columns are left out, in that order, until the rest fits."""
+    cells = {c: [("" if r.get(c) is None else str(r.get(c))) for r in rows] for c in columns}
+    widths = {c: max([len(c), *(len(v) for v in cells[c])]) for c in columns}
+    shown = list(columns)
+    room = _terminal_width()
+    for name in optional:
+        if room is None or sum(widths[c] + 2 for c in shown) - 2 <= room:
+            break
+        shown.remove(name)
+    typer.echo("  ".join(c.ljust(widths[c]) for c in shown).rstrip())
+    for i in range(len(rows)):
+        typer.echo("  ".join(cells[c][i].ljust(widths[c]) for c in shown).rstrip())
+
+
+def _terminal_width() -> int | None:
+    """The terminal's columns (or $COLUMNS); None when the output goes to a file or a pipe."""
+    import os
+    import shutil
+
+    if os.environ.get("COLUMNS", "").isdigit() or sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
 
 
 @app.command("import")
@@ -313,7 +330,21 @@ def sessions_command(
     elif not rows:
         typer.echo("no sessions yet: 'lfs-ayats import FILE' adds a capture")
     else:
-        _table(rows, ["id", "track", "mode", "cars", "drivers", "laps", "source", "started_at"])
+        shown = [{**r, "started (UTC)": _utc_minute(r["started_at"])} for r in rows]
+        _table(shown, ["id", "track", "mode", "cars", "drivers", "laps", "source", "started (UTC)"],
+               optional=("source", "cars"))
+
+
+def _utc_minute(iso: str | None) -> str:
+    """'2026-11-24 13:15' from an ISO 8601 time (UTC when it names no zone, as the store writes it)."""
+    from datetime import UTC, datetime
+
+    if not iso:
+        return ""
+    moment = datetime.fromisoformat(iso)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 @app.command("laps")
@@ -335,9 +366,14 @@ def laps_command(
     if as_json:
         _echo_json(rows)
         return
-    shown = [{**r, "time": lap_clock(r["time_ms"]), "clean": "yes" if r["clean"] else "no",
+    # "clean" shows why not in its place: a lap with a reason is not clean.
+    shown = [{**r, "session": r["session_id"], "time": lap_clock(r["time_ms"]),
+              "clean": "yes" if r["clean"] else (r["reason"] or "no"),
               "splits": " ".join("-" if s is None else lap_clock(s) for s in r["splits_ms"])} for r in rows]
-    _table(shown, ["id", "session_id", "driver", "car", "lap", "time", "splits", "clean", "reason"])
+    columns = ["id", "session", "driver", "car", "lap", "time", "splits", "clean"]
+    if session_id is not None:
+        columns.remove("session")  # given on the command line
+    _table(shown, columns, optional=("car", "splits"))
 
 
 @db_app.command("path")
@@ -661,6 +697,20 @@ def _console() -> Any:
     return Console(highlight=False, markup=False, soft_wrap=True)
 
 
+def _rich_table(title: str) -> Any:
+    """A table for the terminal: no vertical rules, one space between columns, so 80 columns hold a lap's row."""
+    from rich import box
+    from rich.table import Table
+
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                 padding=(0, 1), collapse_padding=True)
+
+
+def _number_column(table: Any, name: str, width: int) -> None:
+    """A right-aligned column that is never wrapped or cut: the text columns give way first."""
+    table.add_column(name, justify="right", no_wrap=True, min_width=max(width, len(name)))
+
+
 def _ms(value: float | None) -> str:
     from .telemetry.laps import lap_clock
 
@@ -700,28 +750,31 @@ def analyze_command(
             driver["lap_table"] = d.table.to_dicts()
         _echo_json(summary)
         return
-    from rich.table import Table
-
     console = _console()
     s = result.session
     console.print(f"session {s.get('id')}: {s.get('track')} {s.get('mode')}, {len(result.drivers)} drivers")
     for d in result.drivers:
-        table = Table(title=f"{d.driver} ({d.car}, PLID {d.plid})", title_justify="left")
+        table = _rich_table(f"{d.driver} ({d.car}, PLID {d.plid})")
         sectors = [c for c in d.table.columns if c.startswith("sector")]
-        for name in ("lap", "time", *[f"S{k + 1}" for k in range(len(sectors))], "Δ best", "clean"):
-            table.add_column(name, justify="left" if name == "clean" else "right")
-        table.add_column("why", overflow="fold")
-        for row in d.table.iter_rows(named=True):
-            table.add_row(str(row["lap"]), _ms(row["time_ms"]), *[_ms(row[c]) for c in sectors],
-                          _signed_ms(row["delta_to_best_ms"]), "yes" if row["clean"] else "no",
-                          row["reason"] + (f" +{len(row['reasons']) - 1}" if len(row["reasons"]) > 1 else ""))
+        rows = [(str(row["lap"]), _ms(row["time_ms"]), *[_ms(row[c]) for c in sectors],
+                 _signed_ms(row["delta_to_best_ms"]),
+                 # "clean" and why not, in one column: a lap with a reason is not clean.
+                 "yes" if row["clean"] else (row["reason"] or "no")
+                 + (f" +{len(row['reasons']) - 1}" if len(row["reasons"]) > 1 else ""))
+                for row in d.table.iter_rows(named=True)]
+        for i, name in enumerate(("lap", "time", *[f"S{k + 1}" for k in range(len(sectors))], "Δ best")):
+            _number_column(table, name, max((len(r[i]) for r in rows), default=1))
+        table.add_column("clean", overflow="fold")
+        for cells in rows:
+            table.add_row(*cells)
         console.print(table)
         info = d.summary()
         tb, gain, c = info["theoretical_best"], info["potential_gain"], d.consistency
         console.print(f"  best {_ms(d.best_ms)}  theoretical: splits {_ms(tb['split_ms'])} "
-                      f"(gain {_signed_ms(gain['split_ms'])}), minisectors {_ms(tb['minisector_naive_ms'])} naive "
-                      f"(gain {_signed_ms(gain['minisector_naive_ms'])}) / {_ms(tb['minisector_realistic_ms'])} "
-                      f"P10 (gain {_signed_ms(gain['minisector_realistic_ms'])}) over {tb['minisector_laps']} laps")
+                      f"(gain {_signed_ms(gain['split_ms'])})")
+        console.print(f"  minisectors over {tb['minisector_laps']} laps: {_ms(tb['minisector_naive_ms'])} naive "
+                      f"(gain {_signed_ms(gain['minisector_naive_ms'])}), {_ms(tb['minisector_realistic_ms'])} "
+                      f"P10 (gain {_signed_ms(gain['minisector_realistic_ms'])})")
         if c.n >= 2:
             console.print(f"  consistency: {c.n} clean laps, σ {c.sigma_ms / 1000:.3f} s, "  # noqa: RUF001
                           f"CV {c.cv * 100:.2f} %, "
@@ -781,17 +834,17 @@ def compare_command(
                   f"{s['length_m']:.0f} m every {s['step_m']:g} m")
     if report is None:
         return
-    from rich.table import Table
-
     worst = costliest(report, top)
-    table = Table(title="corners that cost most", title_justify="left")
-    for name in ("corner", "Δ s", "entry", "min", "exit", "brake Δ"):
-        table.add_column(name, justify="left" if name == "corner" else "right")
+    table = _rich_table("corners that cost most (speeds in km/h)")
+    table.add_column("corner", overflow="fold")
+    rows = [(f"{row['delta_s']:+.3f}", f"{row['v_entry_kmh']:.0f}", f"{row['v_min_kmh']:.0f}",
+             f"{row['v_exit_kmh']:.0f}", "-" if row["brake_delta_m"] is None else f"{row['brake_delta_m']:+.0f} m")
+            for row in worst.iter_rows(named=True)]
+    for i, name in enumerate(("Δ s", "entry", "min", "exit", "brake Δ")):
+        _number_column(table, name, max((len(r[i]) for r in rows), default=1))
     table.add_column("why", overflow="fold")
-    for row in worst.iter_rows(named=True):
-        brake = "-" if row["brake_delta_m"] is None else f"{row['brake_delta_m']:+.0f} m"
-        table.add_row(row["name"], f"{row['delta_s']:+.3f}", f"{row['v_entry_kmh']:.0f}", f"{row['v_min_kmh']:.0f}",
-                      f"{row['v_exit_kmh']:.0f}", brake, ", ".join(causes(row)))
+    for row, cells in zip(worst.iter_rows(named=True), rows, strict=True):
+        table.add_row(row["name"], *cells, ", ".join(causes(row)))
     if worst.height:
         console.print(table)
     else:

@@ -143,3 +143,24 @@ def test_the_first_lap_from_the_grid_says_why(analysed: Analysed) -> None:
     standing = next(r for r in analysed.laps() if r["lap"] == 1)
     code, _, err = cli("compare", str(standing["id"]), "--db", analysed.url)
     assert code == 2 and "started from the grid" in err
+
+
+def test_the_tables_fit_an_80_column_terminal(analysed: Analysed, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    lap = next(r for r in analysed.clean() if r["lap"] >= 3)
+    code, out, _ = cli("analyze", str(analysed.session_id), "--db", analysed.url)
+    assert code == 0 and "…" not in out
+    time_rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit() and ":" in line]
+    assert time_rows and all(len(line) <= 80 for line in out.splitlines() if "  " in line.strip()[:4])
+    header = next(line.split() for line in out.splitlines() if line.split()[:2] == ["lap", "time"])
+    n = 1 + sum(1 for h in header if h[:1] == "S" and h[1:].isdigit())  # time and the sectors
+    for cells in time_rows:  # lap, time, each sector and Δ whole: m:ss.mmm and ±s.mmm, never cut
+        assert all(len(c) == 8 and c[1] == ":" for c in cells[1:1 + n]), cells
+        assert cells[1 + n][0] in "+-" and cells[1 + n][-4] == ".", cells
+    code, out, _ = cli("compare", str(lap["id"]), "--ref", "last", "--top", "5", "--db", analysed.url)
+    table = out.split("corners that cost most")[1].splitlines()[1:]
+    assert code == 0 and "…" not in out and table and all(len(line) <= 80 for line in table)
+    for args in (("laps", str(analysed.session_id)), ("laps",), ("sessions",)):
+        code, out, _ = cli(*args, "--db", analysed.url)
+        assert code == 0 and all(len(line) <= 80 for line in out.splitlines()), (args, out)
+    assert "splits" in cli("laps", str(analysed.session_id), "--db", analysed.url)[1].splitlines()[0]

@@ -57,7 +57,7 @@ def test_import_sessions_laps_and_db(db: str, race: RecordedRace) -> None:
     code, out, _ = cli("laps", "--clean", "--json", "--db", db)
     assert code == 0 and all(lap["clean"] for lap in json.loads(out))
     code, out, _ = cli("laps", "1", "--db", db)
-    assert code == 0 and out.splitlines()[0].split()[:3] == ["id", "session_id", "driver"]
+    assert code == 0 and out.splitlines()[0].split()[:3] == ["id", "driver", "car"]
 
     code, out, _ = cli("db", "info", "--json", "--db", db)
     info = json.loads(out)
