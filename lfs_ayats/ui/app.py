@@ -27,7 +27,7 @@ from .messages import ExportWritten, LapsChanged
 from .predictor import Predictions
 from .screens.anomalies import AnomaliesScreen
 from .screens.compare import CompareScreen
-from .screens.help import HelpScreen
+from .screens.help import HelpScreen, help_groups
 from .screens.laps import LapsScreen
 from .screens.live import LiveScreen
 from .screens.sessions import SessionsScreen
@@ -219,7 +219,7 @@ class LfsAyatsApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.ACTIONS, self.screen.active_bindings))
+            self.push_screen(HelpScreen(*help_groups(self.BINDINGS, self.ACTIONS, self.MODES, self.current_mode)))
 
     def _replay(self) -> Any:
         source = self.source
