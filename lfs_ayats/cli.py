@@ -577,27 +577,13 @@ def live_command(
     = None,
 ) -> None:
     """The app connected to LFS (also what plain `lfs-ayats` runs); stores the session as it is driven."""
-    from datetime import UTC, datetime
-
-    from .store.sink import SourceInfo
-    from .store.writer import StoreWriter
     from .telemetry.live import LiveSource
 
     settings = load_settings(overrides={"insim.host": host, "insim.port": port, "db.url": db,
                                         "ui.refresh_hz": hz})
     if record is not None and record.exists():
         fail(f"{record} already exists: captures are never overwritten", "choose another file name")
-    engine, label = _app_store(db, required=db is not None)
-    info = SourceInfo("live", started_at=datetime.now(UTC))
-    writer = StoreWriter(engine, info).start() if engine is not None else None
-    source = LiveSource(_live_options(settings, record=record), listeners=[writer.queue] if writer else [])
-    try:
-        _start_source(source)
-        _run_app(settings, source, engine, label)
-    finally:
-        source.stop()
-        if writer is not None:
-            writer.stop()
+    _run_live_app(settings, LiveSource(_live_options(settings, record=record)), db, "live")
 
 
 @app.command("demo")
@@ -612,16 +598,19 @@ def demo_command(
     = None,
 ) -> None:
     """The built-in simulator on free loopback ports and the app connected to it, stored in the database."""
+    settings = load_settings(overrides={"db.url": db, "ui.refresh_hz": hz})
+    _run_live_app(settings, _demo_source(cars=cars, track=track, laps=laps, car=car, seed=seed), db, "demo")
+
+
+def _run_live_app(settings: Any, source: Any, db: str | None, kind: str) -> None:
+    """The app on a live or demo source (started here, stopped at the end), storing what it sees."""
     from datetime import UTC, datetime
 
     from .store.sink import SourceInfo
     from .store.writer import StoreWriter
 
-    settings = load_settings(overrides={"db.url": db, "ui.refresh_hz": hz})
-    source = _demo_source(cars=cars, track=track, laps=laps, car=car, seed=seed)
     engine, label = _app_store(db, required=db is not None)
-    info = SourceInfo("demo", started_at=datetime.now(UTC))
-    writer = StoreWriter(engine, info).start() if engine is not None else None
+    writer = StoreWriter(engine, SourceInfo(kind, started_at=datetime.now(UTC))).start() if engine is not None else None
     if writer is not None:
         source.add_listener(writer.queue)
     try:
