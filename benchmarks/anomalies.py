@@ -40,13 +40,14 @@ INVISIBLE = {"cut", "over_rev", "hotlap_invalid", "object_hit"}  # no trace in I
 MARGIN_M = 30.0
 
 
-def scenario(cache: Path, laps: int, cars: int, seed: int, mistakes: float) -> tuple[Path, dict[str, Any]]:
+def scenario(cache: Path, laps: int, cars: int, seed: int, mistakes: float,
+             mci_ms: int = 100) -> tuple[Path, dict[str, Any]]:
     from lfs_ayats.sim.field import Field
     from lfs_ayats.store.engine import open_store
     from lfs_ayats.store.ingest import import_capture
     from tests.analysis.simsession import record_field
 
-    name = f"anomalies-v1-GM1-{cars}x{laps}-s{seed}-m{mistakes:g}"
+    name = f"anomalies-v1-GM1-{cars}x{laps}-s{seed}-m{mistakes:g}" + ("" if mci_ms == 100 else f"-mci{mci_ms}")
     db = cache / f"{name}.sqlite"
     truth_file = cache / f"{name}.truth.json"
     if not (db.exists() and truth_file.exists()):
@@ -54,7 +55,7 @@ def scenario(cache: Path, laps: int, cars: int, seed: int, mistakes: float) -> t
         t0 = time.perf_counter()
         sim = Field("GM1", cars, "race", laps=laps, seed=seed, pit_probability=0.3, mistake_scale=mistakes,
                     tick_ms=20)
-        truth = asyncio.run(record_field(sim, cache / f"{name}.lfscap"))
+        truth = asyncio.run(record_field(sim, cache / f"{name}.lfscap", interval_ms=mci_ms))
         db.unlink(missing_ok=True)
         import_capture(cache / f"{name}.lfscap", open_store(f"sqlite:///{db}"))
         truth_file.write_text(json.dumps(truth))

@@ -55,8 +55,13 @@ FLAG_Z = 5.0
 N_ESTIMATORS = 200
 RANDOM_STATE = 0
 TRAFFIC_FACTOR = 3.0
-RESOLUTION = {"speed": 0.3, "distance": 3.0, "time": 0.03}
-"""Scale floors: 10 Hz IS_MCI samples at 30 m/s are 3 m apart; speeds are good to ~0.3 m/s there."""
+SOLO_FACTOR = 2.0  # beyond SOLO_FACTOR * flag_z a segment is flagged whatever the forest says
+FALLBACK_S = 0.5
+"""Traffic explains a segment's loss only if the lap took less than this much longer through it than the car it
+followed there: held up, a car goes about as fast as the one in front; after its own mistake it falls back."""
+RESOLUTION = {"speed": 0.3, "distance": 3.0, "time": 0.03, "duration": 0.1}
+"""Scale floors: 10 Hz IS_MCI samples at 30 m/s are 3 m apart; speeds are good to ~0.3 m/s there; a run of
+samples is timed to one sample (0.1 s)."""
 
 
 @dataclass(frozen=True)
@@ -87,13 +92,15 @@ def segments_from_corners(corners: Sequence[Any], length_m: float) -> list[Segme
         if exit_ <= entry:
             continue
         if entry - cursor > GRID_STEP_M:
-            before = names[i - 1] if i else names[-1]
+            # The straight across the line is two segments (line to T1, last corner to the line): their own
+            # names, else the second one's features overwrote the first's (the 0-229 m at GM1 went unscored).
+            before = names[i - 1] if i else "line"
             out.append(Segment(f"{before}-{c.name}", "straight", cursor, entry))
         out.append(Segment(c.name, "corner", entry, exit_, float(c.apex_m),
                            max(cursor, entry - BRAKE_LOOKBACK_M)))
         cursor = exit_
     if length_m - cursor > GRID_STEP_M and names:
-        out.append(Segment(f"{names[-1]}-{names[0]}", "straight", cursor, length_m))
+        out.append(Segment(f"{names[-1]}-line", "straight", cursor, length_m))
     return out
 
 
@@ -108,6 +115,14 @@ class LapInput:
     trace: LapTimeline
     sectors_s: tuple[float | None, ...] = ()
     traffic: tuple[tuple[float, float], ...] = ()  # stretches driven close behind another car (trace.traffic_stretches)
+    leaders: tuple[tuple[float, float, LapTimeline], ...] = ()  # the same stretches with the car ahead's lap
+
+    def fell_back(self, seg: Segment) -> float | None:
+        """How much longer this lap took through `seg` than the car it followed there (None: no known leader)."""
+        mine = float(self.trace.time_at(seg.end_m) - self.trace.time_at(seg.start_m))
+        gaps = [mine - float(t.time_at(seg.end_m) - t.time_at(seg.start_m))
+                for a, b, t in self.leaders if a < seg.end_m and b > seg.start_m]
+        return min(gaps) if gaps else None
 
     def in_traffic(self, seg: Segment) -> bool:
         return any(a < seg.end_m and b > seg.start_m for a, b in self.traffic)
@@ -196,7 +211,9 @@ FEATURES = {
     "v_entry": ("speed", "entry speed {v:.0f} km/h high", "entry speed {v:.0f} km/h low", "km/h", 3.6, -1),
     "v_min": ("speed", "minimum speed {v:.0f} km/h high", "minimum speed {v:.0f} km/h low", "km/h", 3.6, -1),
     "v_exit": ("speed", "exit speed {v:.0f} km/h high", "exit speed {v:.0f} km/h low", "km/h", 3.6, -1),
+    "no_drive_s": ("duration", "no drive for {v:.1f} s", "{v:.1f} s less without drive", "s", 1.0, 1),
 }
+
 
 
 def _segment_features(trace: LapTimeline, seg: Segment, exit_speed: bool) -> dict[str, float]:
@@ -216,6 +233,48 @@ def _segment_features(trace: LapTimeline, seg: Segment, exit_speed: bool) -> dic
     return out
 
 
+@dataclass(frozen=True)
+class _Drive:
+    """One lap on the 2 m grid: speed, longitudinal acceleration, and its driver's median acceleration."""
+
+    grid: FloatArray
+    v: FloatArray
+    a: FloatArray
+    a_med: FloatArray
+
+
+def _drive_profiles(laps: Sequence[LapInput], segs: Sequence[Segment]) -> list[_Drive]:
+    """Per lap (in order): the grid, its speed and longitudinal acceleration, its driver's median acceleration."""
+    if not laps or not any(s.kind == "straight" for s in segs):
+        return []
+    length = min(float(lap.trace.distance_m[-1]) for lap in laps)
+    grid = np.arange(0.0, length, GRID_STEP_M)
+    v = np.array([lap.trace.speed_at(grid) for lap in laps])
+    a = v * np.gradient(v, GRID_STEP_M, axis=1)  # dv/dt = v dv/ds
+    drivers = np.array([lap.driver for lap in laps])
+    a_med = np.empty_like(a)
+    for name in np.unique(drivers):
+        a_med[drivers == name] = np.median(a[drivers == name], axis=0)
+    return [_Drive(grid, v[k], a[k], a_med[k]) for k in range(len(laps))]
+
+
+A_DRIVE = 0.3  # m/s²: where the driver usually accelerates at least this much
+DRIVE_SHARE = 0.25  # "no drive": under a quarter of their usual acceleration, without braking
+A_BRAKE = -3.0
+
+
+def _no_drive_s(d: _Drive, seg: Segment) -> float:
+    """The longest time on the straight without drive where the driver usually accelerates."""
+    inside = (d.grid >= seg.start_m) & (d.grid < seg.end_m)
+    cond = inside & (d.a_med > A_DRIVE) & (d.a < DRIVE_SHARE * d.a_med) & (d.a > A_BRAKE)
+    dt = GRID_STEP_M / np.maximum(d.v, 1.0)
+    best = run = 0.0
+    for k in np.flatnonzero(inside):
+        run = run + dt[k] if cond[k] else 0.0
+        best = max(best, run)
+    return float(best)
+
+
 def extract_features(laps: Sequence[LapInput], segments: Sequence[Segment] | None = None) -> Features:
     """The feature matrix of `laps` (segments detected from them when not given)."""
     segs = list(segments) if segments is not None else detect_segments([lap.trace for lap in laps])
@@ -223,7 +282,8 @@ def extract_features(laps: Sequence[LapInput], segments: Sequence[Segment] | Non
     columns: list[tuple[str, str]] = [("lap", "lap_time")]
     columns += [(f"sector {i + 1}", "time") for i in range(n_sectors)] if n_sectors > 1 else []
     rows = []
-    for lap in laps:
+    drive = _drive_profiles(laps, segs)
+    for n, lap in enumerate(laps):
         row: dict[tuple[str, str], float] = {("lap", "lap_time"): lap.trace.lap_time_s}
         for i in range(n_sectors if n_sectors > 1 else 0):
             value = lap.sectors_s[i] if i < len(lap.sectors_s) else None
@@ -232,9 +292,11 @@ def extract_features(laps: Sequence[LapInput], segments: Sequence[Segment] | Non
             followed_by_corner = k + 1 < len(segs) and segs[k + 1].kind == "corner"
             for name, value in _segment_features(lap.trace, seg, not followed_by_corner).items():
                 row[(seg.name, name)] = value
+            if seg.kind == "straight" and drive:
+                row[(seg.name, "no_drive_s")] = _no_drive_s(drive[n], seg)
         rows.append(row)
     for seg in segs:
-        for name in ("time", "v_entry", "v_min", "v_exit", "brake_m"):
+        for name in ("time", "v_entry", "v_min", "v_exit", "brake_m", "no_drive_s"):
             key = (seg.name, name)
             if any(key in r for r in rows) and key not in columns:
                 columns.append(key)
@@ -306,6 +368,9 @@ def score(laps: Sequence[LapInput], segments: Sequence[Segment] | None = None, *
         for c, (seg_name, _) in enumerate(features.columns):
             seg = seg_by_name.get(seg_name)
             if seg is None or lap.in_traffic(seg):
+                lost = lap.fell_back(seg) if seg is not None else None
+                if lost is not None and lost >= FALLBACK_S:
+                    continue  # it fell back from the car ahead: its own loss, not the traffic's
                 bad[row, c] /= TRAFFIC_FACTOR
     if len(laps) >= min_laps_forest:
         from sklearn.ensemble import IsolationForest
@@ -344,7 +409,7 @@ def detect(laps: Sequence[LapInput], segments: Sequence[Segment] | None = None, 
     worst = np.where(local[None, :], result.bad, 0.0)
     seg_worst = worst.max(axis=1) if worst.size else np.zeros(len(laps))
     if method == "iforest":
-        flagged = ((seg_worst >= flag_z) & result.outlier) | (seg_worst >= 2 * flag_z)
+        flagged = ((seg_worst >= flag_z) & result.outlier) | (seg_worst >= SOLO_FACTOR * flag_z)
     else:
         flagged = seg_worst >= flag_z
     flags: list[Flag] = []
@@ -376,7 +441,7 @@ def lap_inputs(samples: Any, laps: Sequence[dict[str, Any]]) -> list[LapInput]:
     """LapInputs for the comparable laps among `laps` (store.queries.laps rows), from their sessions' IS_MCI
     samples (a polars frame with t, plid, lap, lap_distance_m, speed_mps; one session's, or several
     sessions' with a `session_id` column)."""
-    from .trace import comparable, session_traces, traffic_stretches
+    from .trace import comparable, session_traces, traffic_leaders, traffic_stretches
 
     out: list[LapInput] = []
     frames = (samples.partition_by("session_id", as_dict=True) if "session_id" in samples.columns
@@ -388,13 +453,17 @@ def lap_inputs(samples: Any, laps: Sequence[dict[str, Any]]) -> list[LapInput]:
             continue
         length = max(float(t.distance_m[-1]) for t in traces.values())
         traffic = traffic_stretches(frame, length)
+        leaders = traffic_leaders(frame, length)
+        by_lap = {(lap["plid"], lap["lap"]): traces[lap["id"]] for lap in mine if lap["id"] in traces}
         for lap in mine:
             trace = traces.get(lap["id"])
             if trace is None or not comparable(lap):
                 continue
             sectors = tuple(None if s is None else s / 1000.0 for s in lap.get("sectors_ms") or ())
+            ahead = tuple((a, b, by_lap[(p, q)]) for a, b, p, q in leaders.get((lap["plid"], lap["lap"]), ())
+                          if (p, q) in by_lap)
             out.append(LapInput(lap["id"], lap["plid"], lap["lap"], lap["driver"], trace, sectors,
-                                tuple(traffic.get((lap["plid"], lap["lap"]), ()))))
+                                tuple(traffic.get((lap["plid"], lap["lap"]), ())), ahead))
     return out
 
 

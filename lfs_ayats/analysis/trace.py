@@ -173,3 +173,45 @@ def traffic_stretches(samples: pl.DataFrame, length_m: float, *,
         hi = np.r_[cut, len(dist) - 1]
         out[key] = [(float(dist[i]) - 10.0, float(dist[j]) + 10.0) for i, j in zip(lo, hi, strict=True)]
     return out
+
+
+def traffic_leaders(samples: pl.DataFrame, length_m: float, *,
+                    follow_s: float = FOLLOW_S) -> dict[tuple[int, int], list[tuple[float, float, int, int]]]:
+    """Like `traffic_stretches`, with the car ahead: by (plid, lap), (start_m, end_m, its plid, its lap).
+
+    Who was ahead is what tells traffic from an incident: held up, a car takes about as long through a
+    stretch as the car in front of it; after its own mistake it falls back (anomalies.py).
+    """
+    out: dict[tuple[int, int], list[tuple[float, float, int, int]]] = {}
+    if samples.is_empty():
+        return out
+    frame = samples.select("t", "plid", "lap", "lap_distance_m", "speed_mps").drop_nulls().filter(
+        pl.col("lap_distance_m").is_not_nan()).sort("t", "plid")
+    t = frame["t"].to_numpy()
+    s = frame["lap_distance_m"].to_numpy()
+    v = frame["speed_mps"].to_numpy()
+    plid = frame["plid"].to_numpy()
+    lap = frame["lap"].to_numpy()
+    leader = np.full(len(t), -1, dtype=np.int64)  # row of the nearest car ahead when close
+    starts = np.flatnonzero(np.r_[True, np.diff(t) != 0])
+    ends = np.r_[starts[1:], len(t)]
+    for a, b in zip(starts, ends, strict=True):
+        if b - a < 2:
+            continue
+        pos = s[a:b]
+        ahead = (pos[None, :] - pos[:, None]) % length_m
+        np.fill_diagonal(ahead, np.inf)
+        nearest = ahead.argmin(axis=1)
+        close = ahead[np.arange(b - a), nearest] < follow_s * np.maximum(v[a:b], 1.0)
+        leader[a:b] = np.where(close, a + nearest, -1)
+    rows = np.flatnonzero(leader >= 0)
+    keys = {(int(plid[r]), int(lap[r]), int(plid[leader[r]]), int(lap[leader[r]])) for r in rows}
+    for p, q, lp, lq in sorted(keys):
+        mine = rows[(plid[rows] == p) & (lap[rows] == q) & (plid[leader[rows]] == lp) & (lap[leader[rows]] == lq)]
+        dist = np.sort(s[mine])
+        cut = np.flatnonzero(np.diff(dist) > 20.0)
+        lo = np.r_[0, cut + 1]
+        hi = np.r_[cut, len(dist) - 1]
+        out.setdefault((p, q), []).extend(
+            (float(dist[i]) - 10.0, float(dist[j]) + 10.0, lp, lq) for i, j in zip(lo, hi, strict=True))
+    return out
