@@ -233,46 +233,41 @@ def _segment_features(trace: LapTimeline, seg: Segment, exit_speed: bool) -> dic
     return out
 
 
-@dataclass(frozen=True)
-class _Drive:
-    """One lap on the 2 m grid: speed, longitudinal acceleration, and its driver's median acceleration."""
-
-    grid: FloatArray
-    v: FloatArray
-    a: FloatArray
-    a_med: FloatArray
-
-
-def _drive_profiles(laps: Sequence[LapInput], segs: Sequence[Segment]) -> list[_Drive]:
-    """Per lap (in order): the grid, its speed and longitudinal acceleration, its driver's median acceleration."""
-    if not laps or not any(s.kind == "straight" for s in segs):
-        return []
-    length = min(float(lap.trace.distance_m[-1]) for lap in laps)
-    grid = np.arange(0.0, length, GRID_STEP_M)
-    v = np.array([lap.trace.speed_at(grid) for lap in laps])
-    a = v * np.gradient(v, GRID_STEP_M, axis=1)  # dv/dt = v dv/ds
-    drivers = np.array([lap.driver for lap in laps])
-    a_med = np.empty_like(a)
-    for name in np.unique(drivers):
-        a_med[drivers == name] = np.median(a[drivers == name], axis=0)
-    return [_Drive(grid, v[k], a[k], a_med[k]) for k in range(len(laps))]
-
-
 A_DRIVE = 0.3  # m/s²: where the driver usually accelerates at least this much
 DRIVE_SHARE = 0.25  # "no drive": under a quarter of their usual acceleration, without braking
 A_BRAKE = -3.0
 
 
-def _no_drive_s(d: _Drive, seg: Segment) -> float:
-    """The longest time on the straight without drive where the driver usually accelerates."""
-    inside = (d.grid >= seg.start_m) & (d.grid < seg.end_m)
-    cond = inside & (d.a_med > A_DRIVE) & (d.a < DRIVE_SHARE * d.a_med) & (d.a > A_BRAKE)
-    dt = GRID_STEP_M / np.maximum(d.v, 1.0)
-    best = run = 0.0
-    for k in np.flatnonzero(inside):
-        run = run + dt[k] if cond[k] else 0.0
-        best = max(best, run)
-    return float(best)
+def no_drive(laps: Sequence[LapInput], segs: Sequence[Segment]) -> dict[str, FloatArray]:
+    """Per straight, per lap: the longest time (s) without drive where the lap's driver usually accelerates.
+
+    Acceleration is v·dv/ds on the 2 m grid, against the driver's median along distance; "without
+    drive" is under a quarter of it and not braking: a missed shift, a lift, a car coasting.
+    """
+    straights = [s for s in segs if s.kind == "straight"]
+    if not laps or not straights:
+        return {}
+    length = min(float(lap.trace.distance_m[-1]) for lap in laps)
+    grid = np.arange(0.0, length, GRID_STEP_M)
+    v = np.array([lap.trace.speed_at(grid) for lap in laps])
+    a = v * np.gradient(v, GRID_STEP_M, axis=1)
+    drivers = np.array([lap.driver for lap in laps])
+    a_med = np.empty_like(a)
+    for name in np.unique(drivers):
+        a_med[drivers == name] = np.median(a[drivers == name], axis=0)
+    coasting = (a_med > A_DRIVE) & (a < DRIVE_SHARE * a_med) & (a > A_BRAKE)
+    dt = np.where(coasting, GRID_STEP_M / np.maximum(v, 1.0), 0.0)
+    out: dict[str, FloatArray] = {}
+    for seg in straights:
+        inside = (grid >= seg.start_m) & (grid < seg.end_m)
+        if not inside.any():
+            continue
+        step, still = dt[:, inside], coasting[:, inside]
+        total = np.cumsum(step, axis=1)
+        # The length of the run each point ends: the running total less its value where the run began.
+        restart = np.maximum.accumulate(np.where(still, 0.0, total), axis=1)
+        out[seg.name] = np.asarray((total - restart).max(axis=1), dtype=np.float64)
+    return out
 
 
 def extract_features(laps: Sequence[LapInput], segments: Sequence[Segment] | None = None) -> Features:
@@ -282,7 +277,7 @@ def extract_features(laps: Sequence[LapInput], segments: Sequence[Segment] | Non
     columns: list[tuple[str, str]] = [("lap", "lap_time")]
     columns += [(f"sector {i + 1}", "time") for i in range(n_sectors)] if n_sectors > 1 else []
     rows = []
-    drive = _drive_profiles(laps, segs)
+    drive = no_drive(laps, segs)
     for n, lap in enumerate(laps):
         row: dict[tuple[str, str], float] = {("lap", "lap_time"): lap.trace.lap_time_s}
         for i in range(n_sectors if n_sectors > 1 else 0):
@@ -292,8 +287,8 @@ def extract_features(laps: Sequence[LapInput], segments: Sequence[Segment] | Non
             followed_by_corner = k + 1 < len(segs) and segs[k + 1].kind == "corner"
             for name, value in _segment_features(lap.trace, seg, not followed_by_corner).items():
                 row[(seg.name, name)] = value
-            if seg.kind == "straight" and drive:
-                row[(seg.name, "no_drive_s")] = _no_drive_s(drive[n], seg)
+            if seg.name in drive:
+                row[(seg.name, "no_drive_s")] = float(drive[seg.name][n])
         rows.append(row)
     for seg in segs:
         for name in ("time", "v_entry", "v_min", "v_exit", "brake_m", "no_drive_s"):
@@ -441,7 +436,7 @@ def lap_inputs(samples: Any, laps: Sequence[dict[str, Any]]) -> list[LapInput]:
     """LapInputs for the comparable laps among `laps` (store.queries.laps rows), from their sessions' IS_MCI
     samples (a polars frame with t, plid, lap, lap_distance_m, speed_mps; one session's, or several
     sessions' with a `session_id` column)."""
-    from .trace import comparable, session_traces, traffic_leaders, traffic_stretches
+    from .trace import comparable, session_traces, traffic
 
     out: list[LapInput] = []
     frames = (samples.partition_by("session_id", as_dict=True) if "session_id" in samples.columns
@@ -452,8 +447,7 @@ def lap_inputs(samples: Any, laps: Sequence[dict[str, Any]]) -> list[LapInput]:
         if not traces:
             continue
         length = max(float(t.distance_m[-1]) for t in traces.values())
-        traffic = traffic_stretches(frame, length)
-        leaders = traffic_leaders(frame, length)
+        close, leaders = traffic(frame, length)
         by_lap = {(lap["plid"], lap["lap"]): traces[lap["id"]] for lap in mine if lap["id"] in traces}
         for lap in mine:
             trace = traces.get(lap["id"])
@@ -463,7 +457,7 @@ def lap_inputs(samples: Any, laps: Sequence[dict[str, Any]]) -> list[LapInput]:
             ahead = tuple((a, b, by_lap[(p, q)]) for a, b, p, q in leaders.get((lap["plid"], lap["lap"]), ())
                           if (p, q) in by_lap)
             out.append(LapInput(lap["id"], lap["plid"], lap["lap"], lap["driver"], trace, sectors,
-                                tuple(traffic.get((lap["plid"], lap["lap"]), ())), ahead))
+                                tuple(close.get((lap["plid"], lap["lap"]), ())), ahead))
     return out
 
 
