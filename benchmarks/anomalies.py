@@ -14,7 +14,8 @@ Anomalies: the truth's incidents that change how the car moves (lockup, spin, of
 missed_shift, contact) are the positives; `cut` and `over_rev` leave the IS_MCI trace untouched
 (LFS reports a cut as IS_HLV, an over-rev shows only in the viewed car's OutGauge), so they are
 listed but not counted. A flagged lap with a positive is a true positive; "right corner" is the
-share of those whose flag covers the incident's distance (±30 m).
+share of those whose flag covers the incident's distance (±30 m), and the strict precision and
+recall count only those.
 
 Prediction: for every comparable lap, the model is fitted on the same driver's earlier laps
 (what a live view knows), against their best clean lap so far; it predicts at half distance.
@@ -125,6 +126,8 @@ def anomaly_scores(inputs: list[Any], truth: dict[str, Any], segments: list[Any]
             "true_positives": len(tp), "precision": len(tp) / max(len(flagged), 1),
             "recall": len(tp) / max(len(positives), 1), "right_corner": right / max(len(tp), 1), "by_kind": by_kind,
             "recall_without_missed_shifts": len(tp & visible) / max(len(visible), 1),
+            # Stricter matching: a hit only when a flag of the lap covers the incident's distance (±30 m).
+            "strict_precision": right / max(len(flagged), 1), "strict_recall": right / max(len(positives), 1),
             "median_worst_z_by_kind": z_by_kind,
             "false_positive_laps": sorted(set(flagged) - positives)}
 
@@ -261,6 +264,8 @@ def main() -> None:
     print(f"  precision {a['precision']:.2f}  recall {a['recall']:.2f} ({a['recall_without_missed_shifts']:.2f} "
           f"without missed shifts)  (goal >= 0.8 both); flag on the incident's corner in {a['right_corner']:.0%} "
           f"of the hits")
+    print(f"  matched on the incident's distance (a flag of the lap within {MARGIN_M:.0f} m of it), not only its lap: "
+          f"precision {a['strict_precision']:.2f}  recall {a['strict_recall']:.2f}")
     print(f"  by kind (flagged/laps): {', '.join(f'{k} {v}' for k, v in a['by_kind'].items())}")
     print(f"  median of the lap's largest segment |z| by kind (flagged from 5): "
           f"{', '.join(f'{k} {v}' for k, v in a['median_worst_z_by_kind'].items())}")

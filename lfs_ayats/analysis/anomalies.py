@@ -44,7 +44,8 @@ Definitions (analysis.md §6a "per-corner anomaly flags"), and where they deviat
   close behind another car, where that much is within what traffic explains; the others reach z 5-10
   on `no_drive` or the straight's time, where the forest does not single the lap out. Flagging from
   8 instead of 10 without the forest (SOLO_FACTOR 1.6) traded precision 0.80 -> 0.74 for recall
-  0.63 -> 0.74 on seed 13, and cost 0.91 -> 0.67 precision on seed 11: not taken.
+  0.63 -> 0.74 on seed 13, and cost 0.91 -> 0.67 precision on seed 11: not taken. OutGauge (gear,
+  RPM) would show them plainly, but only for the viewed car, which had none of the ten.
 - Each flagged segment is worded like "T3: braked 22 m early, minimum speed 11 km/h low, 0.84 s lost".
 
 Only comparable laps are scored (trace.comparable: no race start, pit or partial laps).
