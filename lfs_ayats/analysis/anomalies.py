@@ -39,7 +39,8 @@ Definitions (analysis.md §6a "per-corner anomaly flags"), and where they deviat
   traffic may excuse at 3-8 sigmas (instead of the leader check) scored 0.86/0.86 on seed 12 and
   0.75/0.60 and 0.55/0.63 on seeds 11 and 13. Counting a segment as traffic only when most of it was
   driven close behind: precision 0.52-0.57. IS_MCI at 20 Hz instead of 10: same recall, precision
-  0.77 against 0.91 on seed 11.
+  0.77 against 0.91 on seed 11. The forest over each segment's worst z instead of every feature:
+  0.87/0.68 on seed 13, but precision 0.67 on seed 11 (recall the same).
 - Missed shifts stay unflagged (0 of 10 on the three seeds): they cost 0.1-0.3 s; half happened
   close behind another car, where that much is within what traffic explains; the others reach z 5-10
   on `no_drive` or the straight's time, where the forest does not single the lap out. Flagging from
