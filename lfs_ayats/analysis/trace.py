@@ -136,24 +136,18 @@ FOLLOW_S = 1.0
 """Closer than this (seconds at the car's own speed) behind any car on track counts as traffic."""
 
 
-def traffic_stretches(samples: pl.DataFrame, length_m: float, *,
-                      follow_s: float = FOLLOW_S) -> dict[tuple[int, int], list[tuple[float, float]]]:
-    """Where each car drove close behind another (any car, lapped or not), by (plid, lap): lap-distance stretches.
-
-    Computed from every car's lap distance at each IS_MCI instant (the cars of one instant share a
-    `t`): the gap to the nearest car ahead on track, divided by the car's speed.
-    """
-    out: dict[tuple[int, int], list[tuple[float, float]]] = {}
-    if samples.is_empty():
-        return out
+def _close_behind(samples: pl.DataFrame, length_m: float,
+                  follow_s: float) -> tuple[FloatArray, NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Every sample's lap distance, plid and lap, and the row of the nearest car ahead when that car is closer
+    than `follow_s` at the sample's speed (else -1); the cars of one IS_MCI instant share a `t`."""
     frame = samples.select("t", "plid", "lap", "lap_distance_m", "speed_mps").drop_nulls().filter(
         pl.col("lap_distance_m").is_not_nan()).sort("t", "plid")
     t = frame["t"].to_numpy()
-    s = frame["lap_distance_m"].to_numpy()
+    s = frame["lap_distance_m"].to_numpy().astype(np.float64)
     v = frame["speed_mps"].to_numpy()
-    plid = frame["plid"].to_numpy()
-    lap = frame["lap"].to_numpy()
-    close = np.zeros(len(t), dtype=bool)
+    plid = frame["plid"].to_numpy().astype(np.int64)
+    lap = frame["lap"].to_numpy().astype(np.int64)
+    leader = np.full(len(t), -1, dtype=np.int64)
     starts = np.flatnonzero(np.r_[True, np.diff(t) != 0])
     ends = np.r_[starts[1:], len(t)]
     for a, b in zip(starts, ends, strict=True):
@@ -162,14 +156,62 @@ def traffic_stretches(samples: pl.DataFrame, length_m: float, *,
         pos = s[a:b]
         ahead = (pos[None, :] - pos[:, None]) % length_m  # metres from car i forward to car j
         np.fill_diagonal(ahead, np.inf)
-        gap = ahead.min(axis=1)
-        close[a:b] = gap < follow_s * np.maximum(v[a:b], 1.0)
-    for key in {(int(p), int(q)) for p, q in zip(plid[close], lap[close], strict=True)}:
-        rows = close & (plid == key[0]) & (lap == key[1])
-        dist = np.sort(s[rows])
-        # Merge close samples into stretches (a 10 Hz trace at 60 m/s leaves 6 m holes).
-        cut = np.flatnonzero(np.diff(dist) > 20.0)
-        lo = np.r_[0, cut + 1]
-        hi = np.r_[cut, len(dist) - 1]
-        out[key] = [(float(dist[i]) - 10.0, float(dist[j]) + 10.0) for i, j in zip(lo, hi, strict=True)]
-    return out
+        nearest = ahead.argmin(axis=1)
+        close = ahead[np.arange(b - a), nearest] < follow_s * np.maximum(v[a:b], 1.0)
+        leader[a:b] = np.where(close, a + nearest, -1)
+    return s, plid, lap, leader
+
+
+def _stretches(dist: FloatArray) -> list[tuple[float, float]]:
+    """Close samples' distances merged into stretches (a 10 Hz trace at 60 m/s leaves 6 m holes), ±10 m."""
+    dist = np.sort(dist)
+    cut = np.flatnonzero(np.diff(dist) > 20.0)
+    lo = np.r_[0, cut + 1]
+    hi = np.r_[cut, len(dist) - 1]
+    return [(float(dist[i]) - 10.0, float(dist[j]) + 10.0) for i, j in zip(lo, hi, strict=True)]
+
+
+def _grouped(keys: NDArray[np.int64], values: FloatArray) -> list[tuple[tuple[int, ...], FloatArray]]:
+    """`values` grouped by the rows of `keys` (one group per distinct row)."""
+    if len(values) == 0:
+        return []
+    order = np.lexsort(keys.T[::-1])
+    keys, values = keys[order], values[order]
+    cuts = np.flatnonzero(np.any(np.diff(keys, axis=0) != 0, axis=1)) + 1
+    return [(tuple(int(x) for x in keys[a]), values[a:b])
+            for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(values)], strict=True)]
+
+
+def traffic_stretches(samples: pl.DataFrame, length_m: float, *,
+                      follow_s: float = FOLLOW_S) -> dict[tuple[int, int], list[tuple[float, float]]]:
+    """Where each car drove close behind another (any car, lapped or not), by (plid, lap): lap-distance stretches.
+
+    Computed from every car's lap distance at each IS_MCI instant (the cars of one instant share a
+    `t`): the gap to the nearest car ahead on track, divided by the car's speed.
+    """
+    return traffic(samples, length_m, follow_s=follow_s)[0]
+
+
+def traffic_leaders(samples: pl.DataFrame, length_m: float, *,
+                    follow_s: float = FOLLOW_S) -> dict[tuple[int, int], list[tuple[float, float, int, int]]]:
+    """Like `traffic_stretches`, with the car ahead: by (plid, lap), (start_m, end_m, its plid, its lap).
+
+    Who was ahead is what tells traffic from an incident: held up, a car takes about as long through a
+    stretch as the car in front of it; after its own mistake it falls back (anomalies.FALLBACK_S).
+    """
+    return traffic(samples, length_m, follow_s=follow_s)[1]
+
+
+def traffic(samples: pl.DataFrame, length_m: float, *, follow_s: float = FOLLOW_S) -> tuple[
+        dict[tuple[int, int], list[tuple[float, float]]], dict[tuple[int, int], list[tuple[float, float, int, int]]]]:
+    """`traffic_stretches` and `traffic_leaders` from one pass over the samples."""
+    out: dict[tuple[int, int], list[tuple[float, float, int, int]]] = {}
+    if samples.is_empty():
+        return {}, out
+    s, plid, lap, leader = _close_behind(samples, length_m, follow_s)
+    rows = np.flatnonzero(leader >= 0)
+    plain = {(k[0], k[1]): _stretches(d) for k, d in _grouped(np.column_stack([plid[rows], lap[rows]]), s[rows])}
+    keys = np.column_stack([plid[rows], lap[rows], plid[leader[rows]], lap[leader[rows]]])
+    for (p, q, lp, lq), d in _grouped(keys, s[rows]):
+        out.setdefault((p, q), []).extend((a, b, lp, lq) for a, b in _stretches(d))
+    return plain, out

@@ -28,13 +28,17 @@ def _free_udp_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def record_field(sim: Field, path: Path, *, out_hz: float = 10.0) -> dict[str, Any]:
-    """Run `sim` to its end through a host on loopback, recording InSim + OutGauge + OutSim to `path`; the truth."""
+async def record_field(sim: Field, path: Path, *, out_hz: float = 10.0, interval_ms: int = CHUNK_MS) -> dict[str, Any]:
+    """Run `sim` to its end through a host on loopback, recording InSim + OutGauge + OutSim to `path`; the truth.
+
+    `interval_ms` is the IS_MCI interval the recorder asks for (IS_ISI Interval); the host is advanced in
+    steps of it, so every IS_MCI reaches the recorder within its own step and is stamped with its own time.
+    """
     og, os_ = _free_udp_port(), _free_udp_port()
     host = SimHost(sim, HostConfig(port=0, outgauge=("127.0.0.1", og), outsim=("127.0.0.1", os_), out_hz=out_hz,
                                    step_ms=20))
     await host.start()
-    options = RecorderOptions(ClientOptions(port=host.port, interval_ms=CHUNK_MS), outgauge_port=og,
+    options = RecorderOptions(ClientOptions(port=host.port, interval_ms=interval_ms), outgauge_port=og,
                               outsim_port=os_, udp_host="127.0.0.1")
     recorder = Recorder(options, CaptureWriter(path, {"source": "test"}, clock=lambda: host.now_ms / 1000.0))
     await recorder.start_listeners()
@@ -48,10 +52,10 @@ async def record_field(sim: Field, path: Path, *, out_hz: float = 10.0) -> dict[
             raise AssertionError("the recorder did not connect to the simulated host")
         await host.advance(20)
         while not sim.finished:
-            await host.advance(CHUNK_MS)
+            await host.advance(interval_ms)
             for _ in range(YIELDS):
                 await asyncio.sleep(0)
-        await host.advance(2 * CHUNK_MS)
+        await host.advance(2 * interval_ms)
         await asyncio.sleep(0.05)
     finally:
         recorder.stop()

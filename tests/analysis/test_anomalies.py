@@ -11,7 +11,16 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from lfs_ayats.analysis.anomalies import MIN_LAPS_FOREST, LapInput, detect, detect_segments, lap_inputs
+from lfs_ayats.analysis.anomalies import (
+    MIN_LAPS_FOREST,
+    LapInput,
+    detect,
+    detect_segments,
+    extract_features,
+    lap_inputs,
+    no_drive,
+    segments_from_corners,
+)
 from lfs_ayats.analysis.trace import LapTimeline
 from lfs_ayats.cli import app
 from lfs_ayats.store import queries
@@ -84,6 +93,68 @@ def test_traffic_explains_a_small_loss() -> None:
     followed = replace(slowed, traffic=((corner.start_m - 50.0, corner.end_m),))
     with_traffic = detect([*inputs[:k], followed, *inputs[k + 1:]], segments)
     assert not any(f.lap_id == slowed.lap_id and f.segment == "T5" for f in with_traffic)
+
+
+def test_a_lap_that_fell_back_from_the_car_ahead_is_not_excused_by_traffic() -> None:
+    inputs = [replace(i, traffic=(), leaders=()) for i in _inputs()]
+    segments = detect_segments([i.trace for i in inputs])
+    corner = next(s for s in segments if s.name == "T6")
+    clean = {f.lap_id for f in detect(inputs, segments)}
+    k = next(n for n, i in enumerate(inputs) if n > 10 and i.lap_id not in clean)
+    slowed = replace(inputs[k], trace=_slowed(inputs[k].trace, corner.start_m, corner.end_m, 0.7, 1.0))
+    close = (corner.start_m - 50.0, corner.end_m)
+
+    def t6(lap: LapInput) -> bool:
+        return any(f.lap_id == lap.lap_id and f.segment == "T6" for f in detect([*inputs[:k], lap, *inputs[k + 1:]],
+                                                                                 segments))
+
+    assert t6(slowed)
+    assert not t6(replace(slowed, traffic=(close,)))  # close behind someone, whoever it was: traffic
+    # Behind a car that drove T6 as this lap normally does, it fell back 0.7 s: its own loss.
+    assert t6(replace(slowed, traffic=(close,), leaders=((*close, inputs[k].trace),)))
+    # Behind a car as slow as itself there: held up.
+    assert not t6(replace(slowed, traffic=(close,), leaders=((*close, slowed.trace),)))
+
+
+def _coasting(trace: LapTimeline, at_m: float, seconds: float, end_m: float) -> LapTimeline:
+    """The lap without drive for `seconds` from `at_m` (speed held), the speed deficit fading out by `end_m`."""
+    s, v = trace.distance_m, trace.speed_mps
+    v0 = float(trace.speed_at(at_m))
+    stop = at_m + v0 * seconds
+    deficit = float(trace.speed_at(stop)) - v0
+    new = np.where((s >= at_m) & (s <= stop), np.minimum(v, v0), v)
+    new = np.where((s > stop) & (s < end_m), v - deficit * (end_m - s) / (end_m - stop), new)
+    pace = 1 / new - 1 / v
+    extra = np.r_[0.0, np.cumsum(np.diff(s) * 0.5 * (pace[1:] + pace[:-1]))]
+    return replace(trace, speed_mps=new, elapsed_s=trace.elapsed_s + extra, lap_time_s=trace.lap_time_s + extra[-1])
+
+
+def test_a_missed_shift_on_a_straight_is_time_without_drive() -> None:
+    from benchmarks.anomalies import corner_segments
+
+    inputs = [replace(i, traffic=(), leaders=()) for i in _inputs()]
+    segments = corner_segments(small_race().engine(), inputs)
+    assert segments is not None
+    straight = next(s for s in segments if s.name == "T3-T4")
+    k = 11
+    laps = [*inputs[:k], replace(inputs[k], trace=_coasting(inputs[k].trace, straight.start_m + 30, 1.5,
+                                                               straight.end_m)), *inputs[k + 1:]]
+    coasting = no_drive(laps, segments)["T3-T4"]
+    assert 1.3 <= coasting[k] <= 1.6  # 2 m grid at ~30 m/s: ±0.1 s
+    assert np.median(coasting) < 0.2
+    flags = [f for f in detect(laps, segments) if f.lap_id == laps[k].lap_id]
+    assert [f.segment for f in flags] == ["T3-T4"] and "no drive for 1." in flags[0].explanation
+
+
+def test_the_straight_across_the_line_is_two_segments_with_their_own_features() -> None:
+    from types import SimpleNamespace
+
+    corners = [SimpleNamespace(name=f"T{i}", entry_m=e, apex_m=e + 20.0, exit_m=e + 40.0)
+               for i, e in ((1, 200.0), (2, 900.0))]
+    segments = segments_from_corners(corners, 1500.0)
+    assert [s.name for s in segments] == ["line-T1", "T1", "T1-T2", "T2", "T2-line"]
+    features = extract_features(_inputs()[:5], segments)
+    assert {("line-T1", "time"), ("T2-line", "time")} <= set(features.columns)
 
 
 def _cli(*args: str) -> tuple[int, str, str]:
