@@ -74,6 +74,9 @@ def text(value: Any) -> str:
     return plain(str(value))
 
 
+_CAR_INFO = ~np.uint8(int(CCI.FIRST | CCI.LAST))  # CCI_FIRST / CCI_LAST belong to the set, not the car
+
+
 def _readonly(*arrays: np.ndarray) -> None:
     for a in arrays:
         a.flags.writeable = False
@@ -96,7 +99,7 @@ def car_samples(t: float, cars: np.ndarray, complete: bool = True, reply: bool =
         node=cars["Node"].astype(np.uint16),
         lap=cars["Lap"].astype(np.uint16),
         position=cars["Position"].astype(np.uint8),
-        info=(cars["Info"] & ~np.uint8(CCI.FIRST | CCI.LAST)).astype(np.uint8),
+        info=(cars["Info"] & _CAR_INFO).astype(np.uint8),
         x_m=x, y_m=y, z_m=z,
         speed_mps=speed,
         direction_rad=units.angle16_rad(cars["Direction"].astype(np.float64)),
