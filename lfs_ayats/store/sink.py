@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -441,14 +442,32 @@ def _wheel_values(ev: MotionSample) -> tuple[float, ...]:
 
 
 def _columns(rows: list[tuple[Any, ...]], names: tuple[str, ...]) -> dict[str, np.ndarray]:
-    columns = list(zip(*rows, strict=True))
+    # One conversion of the whole batch to a float matrix (numpy makes None NaN) is a fraction of
+    # the cost of one per column; the integer keys are read on their own.
+    try:
+        matrix = np.array(rows, dtype=np.float64)
+    except (TypeError, ValueError):
+        matrix = None
+    if matrix is None or matrix.shape != (len(rows), len(names)):
+        return _columns_one_by_one(rows, names)
     out: dict[str, np.ndarray] = {}
-    for name, values in zip(names, columns, strict=True):
-        try:
-            out[name] = np.asarray(values, dtype=np.int64 if name in ("plid", "lap") else np.float64)
-        except (TypeError, ValueError):  # None in an optional channel
-            out[name] = np.array([math.nan if v is None else v for v in values], dtype=np.float64)
+    for i, name in enumerate(names):
+        if name in ("plid", "lap"):
+            out[name] = _column([row[i] for row in rows], name)
+        else:
+            out[name] = np.ascontiguousarray(matrix[:, i])
     return out
+
+
+def _columns_one_by_one(rows: list[tuple[Any, ...]], names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    return {name: _column(values, name) for name, values in zip(names, zip(*rows, strict=True), strict=True)}
+
+
+def _column(values: Sequence[Any], name: str) -> np.ndarray:
+    try:
+        return np.asarray(values, dtype=np.int64 if name in ("plid", "lap") else np.float64)
+    except (TypeError, ValueError):  # None in an optional channel
+        return np.array([math.nan if v is None else v for v in values], dtype=np.float64)
 
 
 def event_detail(ev: Event) -> tuple[str, int, dict[str, Any]] | None:
