@@ -2,7 +2,8 @@
 
 `EventSink.handle(event)` sorts an event into a buffer; `flush()` writes every buffer in one
 transaction with Core executemany. Sessions and drivers are written at once (laps need their ids;
-there are a handful). A `RaceStarted` ends the session in progress and begins another.
+there are a handful). A `RaceStarted` ends the session in progress and begins another. An import's
+sink (`background=True`) writes each batch in a thread of its own while the feed goes on.
 """
 
 from __future__ import annotations
