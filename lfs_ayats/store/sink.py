@@ -2,13 +2,16 @@
 
 `EventSink.handle(event)` sorts an event into a buffer; `flush()` writes every buffer in one
 transaction with Core executemany. Sessions and drivers are written at once (laps need their ids;
-there are a handful). A `RaceStarted` ends the session in progress and begins another.
+there are a handful). A `RaceStarted` ends the session in progress and begins another. An import's
+sink (`background=True`) writes each batch in a thread of its own while the feed goes on.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
@@ -66,6 +69,8 @@ MAX_PLID = 256
 
 _gauge_values = attrgetter("t", "plid", *GAUGE_CHANNELS)
 _motion_values = attrgetter("t", "plid", *MOTION_CHANNELS)
+_wheel = attrgetter(*WHEEL_CHANNELS)
+_NO_WHEELS = (math.nan,) * len(MOTION_WHEEL_COLUMNS)
 
 
 @dataclass
@@ -101,11 +106,35 @@ class _Open:
     cars: set[str] = field(default_factory=set)
 
 
-class EventSink:
-    """Buffers one feed's events for one database; not thread-safe (the writer thread owns it)."""
+@dataclass
+class _Batch:
+    """What one flush writes, taken out of the sink's buffers."""
 
-    def __init__(self, engine: Engine, info: SourceInfo | None = None) -> None:
+    session_id: int | None
+    cars: list[CarSamples]
+    gauge: list[tuple[Any, ...]]
+    motion: list[tuple[Any, ...]]
+    laps: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    reclassified: list[LapReclassified]
+    completed: list[tuple[int, int]]
+
+
+class EventSink:
+    """Buffers one feed's events for one database; not thread-safe (one thread calls it).
+
+    With `background=True` a flush hands its batch to a thread of the sink's own, which builds the
+    blocks and writes them while the caller goes on decoding: Arrow encoding, compression and the
+    database's executemany release the GIL, so an import uses a second core. Every other write
+    (sessions, drivers) first waits for that batch, so the database sees the writes in order.
+    """
+
+    def __init__(self, engine: Engine, info: SourceInfo | None = None, *, background: bool = False) -> None:
         self.engine = engine
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="lfs-ayats-sink") if background else None
+        self._in_flight: Future[None] | None = None
+        self.write_seconds = 0.0  # spent building and writing batches (in the writer thread, if any)
+        self.wait_seconds = 0.0  # spent by the caller waiting for the writer thread
         self.info = info or SourceInfo()
         self.counters = SinkCounters()
         self.session: _Open | None = None
@@ -176,39 +205,74 @@ class EventSink:
                 self._event(ev, kind, plid, detail)
 
     def flush(self) -> None:
-        """Write every buffer in one transaction."""
-        started = time.monotonic()
+        """Write every buffer in one transaction (in the writer thread, if the sink has one)."""
+        batch = self._take()
+        if self._thread is None:
+            self._write(batch)
+            return
+        self.wait()  # one batch in flight at a time: bounded memory, and writes in order
+        self._in_flight = self._thread.submit(self._write, batch)
+
+    def wait(self) -> None:
+        """Wait for the batch being written in the writer thread, re-raising what it raised."""
+        started = time.perf_counter()
+        future, self._in_flight = self._in_flight, None
+        try:
+            if future is not None:
+                future.result()
+        finally:
+            self.wait_seconds += time.perf_counter() - started
+
+    def close(self) -> None:
+        """Flush, and note the end of the session in progress."""
+        try:
+            self.flush()
+            self.wait()
+            self._close_session(self.last_t)
+        finally:
+            self.stop_thread()
+
+    def stop_thread(self) -> None:
+        """End the writer thread once the batch in flight is written (a failure there is not raised)."""
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
+
+    def _take(self) -> _Batch:
         session = self.session
-        if session is not None:
-            blocks = self._blocks(session.id)
+        batch = _Batch(None if session is None else session.id, self._cars, self._gauge, self._motion, self._laps,
+                       self._events, self._reclassified, self._completed)
+        self._laps, self._events, self._reclassified, self._completed = [], [], [], []
+        self._cars, self._car_rows, self._gauge, self._motion = [], 0, [], []
+        return batch
+
+    def _write(self, batch: _Batch) -> None:
+        started = time.perf_counter()
+        session_id = batch.session_id
+        if session_id is not None:
+            blocks = self._blocks(session_id, batch)
             with self.engine.begin() as conn:
-                if self._laps:
-                    conn.execute(insert(laps_table), self._laps)
-                if self._events:
-                    conn.execute(insert(events_table), self._events)
-                for ev in self._reclassified:
+                if batch.laps:
+                    conn.execute(insert(laps_table), batch.laps)
+                if batch.events:
+                    conn.execute(insert(events_table), batch.events)
+                for ev in batch.reclassified:
                     laps = laps_table.c
-                    conn.execute(update(laps_table).where(laps.session_id == session.id, laps.plid == ev.plid,
+                    conn.execute(update(laps_table).where(laps.session_id == session_id, laps.plid == ev.plid,
                                                           laps.lap == ev.lap)
                                  .values(clean=ev.clean, reason=ev.reasons[0] if ev.reasons else "",
                                          reasons=list(ev.reasons), notes=list(ev.notes)))
                 if blocks:
                     conn.execute(insert(blocks_table), blocks)
-                self._merge_completed(conn, session.id)
-            self.counters.laps += len(self._laps)
-            self.counters.events += len(self._events)
+                self._merge_completed(conn, session_id, batch.completed)
+            self.counters.laps += len(batch.laps)
+            self.counters.events += len(batch.events)
             self.counters.blocks += len(blocks)
-        self._laps, self._events, self._reclassified, self._completed = [], [], [], []
-        self._cars, self._car_rows, self._gauge, self._motion = [], 0, [], []
-        now = time.monotonic()
-        self.last_flush = now
+        self.last_flush = time.monotonic()
         self.counters.flushes += 1
-        self.counters.flush_seconds_max = max(self.counters.flush_seconds_max, now - started)
-
-    def close(self) -> None:
-        """Flush, and note the end of the session in progress."""
-        self.flush()
-        self._close_session(self.last_t)
+        spent = time.perf_counter() - started
+        self.write_seconds += spent
+        self.counters.flush_seconds_max = max(self.counters.flush_seconds_max, spent)
 
     # -- sessions and drivers ------------------------------------------------------------------------
 
@@ -228,6 +292,7 @@ class EventSink:
             return
         # Only the pre-start chatter (players joining, the grid) so far: it is this race's session.
         session.track = ev.track
+        self.wait()
         with self.engine.begin() as conn:
             conn.execute(update(sessions_table).where(sessions_table.c.id == session.id)
                          .values(**self._session_fields(ev.t)))
@@ -247,6 +312,7 @@ class EventSink:
             "started_at": self.info.started_at, "source": self.info.source,
             "source_path": self.info.path, "source_hash": self.info.sha256, "source_index": len(self.session_ids),
         }
+        self.wait()
         with self.engine.begin() as conn:
             session_id = int(conn.execute(insert(sessions_table).values(**row)).inserted_primary_key[0])  # type: ignore[index]
         self.session = _Open(session_id, track, t)
@@ -261,6 +327,7 @@ class EventSink:
         if session is None:
             return
         self.flush()
+        self.wait()
         with self.engine.begin() as conn:
             conn.execute(update(sessions_table).where(sessions_table.c.id == session.id)
                          .values(t_end=t, cars=",".join(sorted(session.cars))))
@@ -279,6 +346,7 @@ class EventSink:
         assert session is not None
         row = {"session_id": session.id, "plid": ev.plid, "ucid": ev.ucid, "name": ev.name, "user_name": ev.user_name,
                "plate": ev.plate, "car": ev.car, "ai": ev.ai}
+        self.wait()
         with self.engine.begin() as conn:
             session.drivers[ev.plid] = int(conn.execute(insert(drivers_table).values(**row)).inserted_primary_key[0])  # type: ignore[index]
         session.cars.add(ev.car)
@@ -325,11 +393,11 @@ class EventSink:
         self._events.append({"session_id": session.id, "kind": kind, "plid": plid, "lap": lap, "t": ev.t,
                              "time_ms": getattr(ev, "time_ms", None), "detail": detail})
 
-    def _merge_completed(self, conn: Connection, session_id: int) -> None:
+    def _merge_completed(self, conn: Connection, session_id: int, completed: list[tuple[int, int]]) -> None:
         # Timed flushes (~1 s, live) and big-batch flushes (imports) cut a lap into several blocks;
         # once the lap is over its blocks become one per source, so reading a lap is one row each.
         b = blocks_table.c
-        for plid, lap in self._completed:
+        for plid, lap in completed:
             found = conn.execute(select(b.id, b.source, b.data).where(b.session_id == session_id, b.plid == plid,
                                                                       b.lap == lap).order_by(b.source, b.t_start)).all()
             by_source: dict[str, list[Any]] = {}
@@ -341,10 +409,10 @@ class EventSink:
                 conn.execute(delete(blocks_table).where(b.id.in_([r.id for r in rows])))
                 conn.execute(insert(blocks_table), [merged_row(session_id, plid, lap, source, [r.data for r in rows])])
 
-    def _blocks(self, session_id: int) -> list[dict[str, Any]]:
+    def _blocks(self, session_id: int, batch: _Batch) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        if self._cars:
-            sets = self._cars
+        if batch.cars:
+            sets = batch.cars
             counts = np.fromiter((len(s) for s in sets), np.int64, len(sets))
             columns = {"t": np.repeat(np.fromiter((s.t for s in sets), np.float64, len(sets)), counts),
                        "plid": np.concatenate([s.plid for s in sets]), "lap": np.concatenate([s.lap for s in sets])}
@@ -352,8 +420,8 @@ class EventSink:
                 columns[name] = np.concatenate([getattr(s, name) for s in sets])
             out += [block_row(session_id, p, lap, "cars", cols) for p, lap, cols in split_by_car_and_lap(columns)]
             self.counters.samples += len(columns["t"])
-        for source, rows, names in (("gauge", self._gauge, GAUGE_CHANNELS),
-                                    ("motion", self._motion, MOTION_CHANNELS + MOTION_WHEEL_COLUMNS)):
+        for source, rows, names in (("gauge", batch.gauge, GAUGE_CHANNELS),
+                                    ("motion", batch.motion, MOTION_CHANNELS + MOTION_WHEEL_COLUMNS)):
             if not rows:
                 continue
             columns = _columns(rows, ("lap", "t", "plid", *names))
@@ -368,20 +436,39 @@ def _contact_detail(car: ContactCar, other: ContactCar, closing_speed_mps: float
 
 
 def _wheel_values(ev: MotionSample) -> tuple[float, ...]:
-    if len(ev.wheels) != 4:
-        return (math.nan,) * len(MOTION_WHEEL_COLUMNS)
-    return tuple(getattr(w, c) for w in ev.wheels for c in WHEEL_CHANNELS)
+    wheels = ev.wheels
+    if len(wheels) != 4:
+        return _NO_WHEELS
+    return _wheel(wheels[0]) + _wheel(wheels[1]) + _wheel(wheels[2]) + _wheel(wheels[3])
 
 
 def _columns(rows: list[tuple[Any, ...]], names: tuple[str, ...]) -> dict[str, np.ndarray]:
-    columns = list(zip(*rows, strict=True))
+    # One conversion of the whole batch to a float matrix (numpy makes None NaN) is a fraction of
+    # the cost of one per column; the integer keys are read on their own.
+    try:
+        matrix = np.array(rows, dtype=np.float64)
+    except (TypeError, ValueError):
+        matrix = None
+    if matrix is None or matrix.shape != (len(rows), len(names)):
+        return _columns_one_by_one(rows, names)
     out: dict[str, np.ndarray] = {}
-    for name, values in zip(names, columns, strict=True):
-        try:
-            out[name] = np.asarray(values, dtype=np.int64 if name in ("plid", "lap") else np.float64)
-        except (TypeError, ValueError):  # None in an optional channel
-            out[name] = np.array([math.nan if v is None else v for v in values], dtype=np.float64)
+    for i, name in enumerate(names):
+        if name in ("plid", "lap"):
+            out[name] = _column([row[i] for row in rows], name)
+        else:
+            out[name] = np.ascontiguousarray(matrix[:, i])
     return out
+
+
+def _columns_one_by_one(rows: list[tuple[Any, ...]], names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    return {name: _column(values, name) for name, values in zip(names, zip(*rows, strict=True), strict=True)}
+
+
+def _column(values: Sequence[Any], name: str) -> np.ndarray:
+    try:
+        return np.asarray(values, dtype=np.int64 if name in ("plid", "lap") else np.float64)
+    except (TypeError, ValueError):  # None in an optional channel
+        return np.array([math.nan if v is None else v for v in values], dtype=np.float64)
 
 
 def event_detail(ev: Event) -> tuple[str, int, dict[str, Any]] | None:

@@ -74,6 +74,9 @@ def text(value: Any) -> str:
     return plain(str(value))
 
 
+_CAR_INFO = ~np.uint8(int(CCI.FIRST | CCI.LAST))  # CCI_FIRST / CCI_LAST belong to the set, not the car
+
+
 def _readonly(*arrays: np.ndarray) -> None:
     for a in arrays:
         a.flags.writeable = False
@@ -96,7 +99,7 @@ def car_samples(t: float, cars: np.ndarray, complete: bool = True, reply: bool =
         node=cars["Node"].astype(np.uint16),
         lap=cars["Lap"].astype(np.uint16),
         position=cars["Position"].astype(np.uint8),
-        info=(cars["Info"] & ~np.uint8(CCI.FIRST | CCI.LAST)).astype(np.uint8),
+        info=(cars["Info"] & _CAR_INFO).astype(np.uint8),
         x_m=x, y_m=y, z_m=z,
         speed_mps=speed,
         direction_rad=units.angle16_rad(cars["Direction"].astype(np.float64)),
@@ -120,8 +123,46 @@ def node_laps(packet: Any, t: float) -> NodeLaps:
     return NodeLaps(t, **columns, reply=bool(packet.ReqI))
 
 
+_NOT_FINITE = int(validate.Invalid.NOT_FINITE)
+_SPEED, _YAW, _PEDAL = int(validate.Invalid.SPEED), int(validate.Invalid.YAW_RATE), int(validate.Invalid.PEDAL)
+_RPM, _FUEL = int(validate.Invalid.RPM), int(validate.Invalid.FUEL)
+_PEDAL_LOW, _PEDAL_HIGH = -validate.PEDAL_SLACK, 1.0 + validate.PEDAL_SLACK
+
+
 def gauge_sample(packet: Any, t: float) -> GaugeSample:
-    """An OutGauge datagram."""
+    """An OutGauge datagram.
+
+    The fast path: when every float is finite (their sum is finite only then), the range checks
+    are done inline; otherwise `_gauge_checked` cleans and flags value by value. Both give the
+    same event (tests/telemetry/test_convert_fast.py).
+    """
+    speed, rpm, fuel = float(packet.Speed), float(packet.RPM), float(packet.Fuel)
+    throttle, brake, clutch = float(packet.Throttle), float(packet.Brake), float(packet.Clutch)
+    turbo, engine_temp = float(packet.Turbo), float(packet.EngTemp)
+    oil_pressure, oil_temp = float(packet.OilPressure), float(packet.OilTemp)
+    if not math.isfinite(speed + rpm + fuel + throttle + brake + clutch + turbo + engine_temp + oil_pressure
+                         + oil_temp):
+        return _gauge_checked(packet, t)
+    bad = 0 if 0.0 <= speed <= validate.MAX_SPEED_MPS else _SPEED
+    if not 0.0 <= rpm <= validate.MAX_RPM:
+        bad |= _RPM
+    if not (_PEDAL_LOW <= throttle <= _PEDAL_HIGH and _PEDAL_LOW <= brake <= _PEDAL_HIGH
+            and _PEDAL_LOW <= clutch <= _PEDAL_HIGH):
+        bad |= _PEDAL
+    if not _PEDAL_LOW <= fuel <= _PEDAL_HIGH:
+        bad |= _FUEL
+    gear = units.gear(int(packet.Gear))
+    bad |= validate.gear(gear)
+    return GaugeSample(
+        t, int(packet.Time), int(packet.PLID), str(packet.Car), gear, speed, rpm, units.bar_to_pa(turbo),
+        engine_temp, fuel, units.bar_to_pa(oil_pressure), oil_temp, int(packet.DashLights),
+        int(packet.ShowLights), throttle, brake, clutch, text(packet.Display1), text(packet.Display2),
+        int(packet.Flags), None if packet.ID is None else int(packet.ID), bad,
+    )
+
+
+def _gauge_checked(packet: Any, t: float) -> GaugeSample:
+    """An OutGauge datagram, value by value (the slow path, for datagrams with a non-finite float)."""
     speed, bad = validate.speed(float(packet.Speed))
     rpm, b = validate.rpm(float(packet.RPM))
     bad |= b
@@ -172,7 +213,90 @@ class _Checked:
 
 
 def motion_sample(packet: Any, t: float, plid: int = 0) -> MotionSample:
-    """An OutSim datagram (legacy OutSimPack or OutSimPack2 with any Opts); `plid` is the viewed player."""
+    """An OutSim datagram (legacy OutSimPack or OutSimPack2 with any Opts); `plid` is the viewed player.
+
+    The fast path reads every float once, optimistically, and sums the ones `_motion_checked`
+    would check: a finite sum means all are finite, so only the range checks are left. Otherwise
+    (a NaN or infinity somewhere, or a sum that overflows) the datagram goes value by value
+    through `_motion_checked`. Both give the same event (tests/telemetry/test_convert_fast.py).
+    """
+    nan = math.nan
+    time_ms: int | None
+    if packet.name == "OutSim":
+        main: Any = packet
+        inputs = drive = distance = extra = None
+        wheels_in: Any = ()
+        time_ms = int(packet.Time)
+    else:
+        main, inputs, drive = packet.OSMain, packet.OSInputs, packet.OSDrive
+        distance, extra, wheels_in = packet.OSDistance, packet.OSExtra1, packet.OSWheels or ()
+        time_ms = None if packet.Time is None else int(packet.Time)
+    checked = 0.0  # the sum of every float the slow path checks
+    bad = 0
+    ang_vel = accel = vel = None
+    heading = pitch = roll = x = y = z = speed = nan
+    if main is not None:
+        a, f, v = main.AngVel, main.Accel, main.Vel
+        ang_vel = (float(a[0]), float(a[1]), float(a[2]))
+        accel = (float(f[0]), float(f[1]), float(f[2]))
+        vel = (float(v[0]), float(v[1]), float(v[2]))
+        heading, pitch, roll = float(main.Heading), float(main.Pitch), float(main.Roll)
+        checked = (ang_vel[0] + ang_vel[1] + ang_vel[2] + accel[0] + accel[1] + accel[2] + vel[0] + vel[1] + vel[2]
+                   + heading + pitch + roll)
+        pos = main.Pos
+        x, y, z = (units.position_m(float(pos[0])), units.position_m(float(pos[1])),
+                   units.position_m(float(pos[2])))
+        speed = math.hypot(*vel)
+        bad = validate.position(x, y, z)
+        if math.isfinite(speed) and not 0.0 <= speed <= validate.MAX_SPEED_MPS:
+            bad |= _SPEED
+        if abs(ang_vel[2]) > validate.MAX_YAW_RATE_RADPS:
+            bad |= _YAW
+    throttle = brake = clutch = handbrake = steer = nan
+    if inputs is not None:
+        throttle, brake, clutch = float(inputs.Throttle), float(inputs.Brake), float(inputs.Clutch)
+        handbrake, steer = float(inputs.Handbrake), float(inputs.InputSteer)
+        checked += throttle + brake + clutch + handbrake + steer
+        if not (_PEDAL_LOW <= throttle <= _PEDAL_HIGH and _PEDAL_LOW <= brake <= _PEDAL_HIGH
+                and _PEDAL_LOW <= clutch <= _PEDAL_HIGH and _PEDAL_LOW <= handbrake <= _PEDAL_HIGH):
+            bad |= _PEDAL
+    gear: int | None = None
+    engine = torque = nan
+    if drive is not None:
+        gear = units.gear(int(drive.Gear))
+        bad |= validate.gear(gear)
+        engine, torque = float(drive.EngineAngVel), float(drive.MaxTorqueAtVel)
+        checked += engine + torque
+        if math.isfinite(engine):
+            bad |= validate.rpm(units.radps_to_rpm(engine))[1]
+    indexed = driven = nan
+    if distance is not None:
+        indexed, driven = float(distance.IndexedDistance), float(distance.CurrentLapDist)
+        checked += indexed + driven
+    steer_torque = nan
+    if extra is not None:
+        steer_torque = float(extra.SteerTorque)
+        checked += steer_torque
+    wheel_values = []
+    for w in wheels_in:
+        values = (float(w.SuspDeflect), float(w.Steer), float(w.XForce), float(w.YForce), float(w.VerticalLoad),
+                  float(w.AngVel), float(w.LeanRelToRoad), float(w.AirTemp), w.SlipFraction / 255.0,
+                  bool(w.Touching), float(w.SlipRatio), float(w.TanSlipAngle))
+        checked += (values[0] + values[1] + values[2] + values[3] + values[4] + values[5] + values[6] + values[10]
+                    + values[11])
+        wheel_values.append(values)
+    if not math.isfinite(checked):
+        return _motion_checked(packet, t, plid)
+    return MotionSample(
+        t, time_ms, plid, ang_vel, heading, pitch, roll, accel, vel, x, y, z, speed, throttle, brake, clutch,
+        handbrake, steer, gear, engine, torque, indexed, driven, steer_torque,
+        tuple(WheelSample(*values) for values in wheel_values), None if packet.ID is None else int(packet.ID),
+        bad,
+    )
+
+
+def _motion_checked(packet: Any, t: float, plid: int = 0) -> MotionSample:
+    """An OutSim datagram, value by value (the slow path, for datagrams with a non-finite float)."""
     c = _Checked()
     nan = math.nan
     time_ms: int | None

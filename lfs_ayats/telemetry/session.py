@@ -60,6 +60,7 @@ from .track_ruler import TrackRuler
 from .validate import Invalid
 
 MAX_PLID = 256
+_YELLOW, _SAMPLE_GAP = int(CCI.YELLOW), int(Invalid.SAMPLE_GAP)  # plain ints: IntFlag attribute access is slow
 
 
 @dataclass
@@ -326,7 +327,7 @@ class SessionState:
             distance[row] = mine
         self.lap_distance[plid] = distance
         along, across, stale = self.kinematics.update(ev.t, plid, ev.speed_mps, ev.direction_rad)
-        invalid = (ev.invalid | np.where(stale, int(Invalid.SAMPLE_GAP), 0)).astype(np.uint16)
+        invalid = (ev.invalid | np.where(stale, _SAMPLE_GAP, 0)).astype(np.uint16)
         gap = interval = ev.gap_to_leader_s
         if self.node_clock is not None and self.is_race is not False:
             gap, interval = self.node_clock.update(ev.t, plid, ev.node, ev.position)
@@ -344,7 +345,7 @@ class SessionState:
                         accel_lat_mps2=across, gap_to_leader_s=gap, interval_s=interval, invalid=invalid)]
 
     def _yellows(self, ev: CarSamples, plid: np.ndarray, prev: np.ndarray, node: np.ndarray) -> None:
-        yellow_now = (ev.info & CCI.YELLOW) != 0
+        yellow_now = (ev.info & _YELLOW) != 0
         started = yellow_now & ~self._yellow[plid]
         for p in plid[started]:
             self.laps.car(int(p)).mark("yellow_flag", f"caused a yellow{self._at(int(p))}")

@@ -50,10 +50,10 @@ MAX_SAMPLE_GAP_S = 0.5
 def car_checks(speed: np.ndarray, yaw_rate: np.ndarray, x: np.ndarray, y: np.ndarray,
                z: np.ndarray) -> np.ndarray:
     """Per-car Invalid bits of an IS_MCI set (uint16 array)."""
-    bad = np.where(speed > MAX_SPEED_MPS, int(Invalid.SPEED), 0)
-    bad |= np.where(np.abs(yaw_rate) > MAX_YAW_RATE_RADPS, int(Invalid.YAW_RATE), 0)
+    bad = np.where(speed > MAX_SPEED_MPS, _SPEED, 0)
+    bad |= np.where(np.abs(yaw_rate) > MAX_YAW_RATE_RADPS, _YAW, 0)
     off = (np.abs(x) > MAP_HALF_SIZE_M) | (np.abs(y) > MAP_HALF_SIZE_M) | (np.abs(z) > MAX_ALTITUDE_M)
-    bad |= np.where(off, int(Invalid.POSITION), 0)
+    bad |= np.where(off, _POSITION, 0)
     out: np.ndarray = bad.astype(np.uint16)
     return out
 
