@@ -212,6 +212,14 @@ class _Checked:
         return out
 
 
+def _outsim_blocks(packet: Any) -> tuple[int | None, Any, Any, Any, Any, Any, Any]:
+    """(Time, main, inputs, drive, distance, extra, wheels) of either OutSim layout; absent blocks are None."""
+    if packet.name == "OutSim":  # the legacy pack: its main block is the packet itself
+        return int(packet.Time), packet, None, None, None, None, ()
+    return (None if packet.Time is None else int(packet.Time), packet.OSMain, packet.OSInputs, packet.OSDrive,
+            packet.OSDistance, packet.OSExtra1, packet.OSWheels or ())
+
+
 def motion_sample(packet: Any, t: float, plid: int = 0) -> MotionSample:
     """An OutSim datagram (legacy OutSimPack or OutSimPack2 with any Opts); `plid` is the viewed player.
 
@@ -221,16 +229,7 @@ def motion_sample(packet: Any, t: float, plid: int = 0) -> MotionSample:
     through `_motion_checked`. Both give the same event (tests/telemetry/test_convert_fast.py).
     """
     nan = math.nan
-    time_ms: int | None
-    if packet.name == "OutSim":
-        main: Any = packet
-        inputs = drive = distance = extra = None
-        wheels_in: Any = ()
-        time_ms = int(packet.Time)
-    else:
-        main, inputs, drive = packet.OSMain, packet.OSInputs, packet.OSDrive
-        distance, extra, wheels_in = packet.OSDistance, packet.OSExtra1, packet.OSWheels or ()
-        time_ms = None if packet.Time is None else int(packet.Time)
+    time_ms, main, inputs, drive, distance, extra, wheels_in = _outsim_blocks(packet)
     checked = 0.0  # the sum of every float the slow path checks
     bad = 0
     ang_vel = accel = vel = None
@@ -299,16 +298,7 @@ def _motion_checked(packet: Any, t: float, plid: int = 0) -> MotionSample:
     """An OutSim datagram, value by value (the slow path, for datagrams with a non-finite float)."""
     c = _Checked()
     nan = math.nan
-    time_ms: int | None
-    if packet.name == "OutSim":
-        main: Any = packet
-        inputs = drive = distance = extra = None
-        wheels_in: Any = ()
-        time_ms = int(packet.Time)
-    else:
-        main, inputs, drive = packet.OSMain, packet.OSInputs, packet.OSDrive
-        distance, extra, wheels_in = packet.OSDistance, packet.OSExtra1, packet.OSWheels or ()
-        time_ms = None if packet.Time is None else int(packet.Time)
+    time_ms, main, inputs, drive, distance, extra, wheels_in = _outsim_blocks(packet)
     ang_vel = accel = vel = None
     heading = pitch = roll = x = y = z = speed = nan
     if main is not None:
