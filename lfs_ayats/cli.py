@@ -308,6 +308,14 @@ def import_command(
                 result = import_capture(file, engine)
         except CaptureError as exc:
             fail(str(exc))
+        except Exception as exc:
+            message = _environment_failure(exc)
+            if message is None:
+                raise
+            from .store.engine import mask_url
+
+            url = mask_url(engine.url.render_as_string(hide_password=False))
+            fail(f"{file}: not imported into {url} ({message}); nothing of it was kept, so it can be imported again")
         ids = ", ".join(str(i) for i in result.session_ids) or "none"
         if result.already:
             typer.echo(f"{file}: already imported (session {ids}); nothing written")
@@ -1067,9 +1075,31 @@ def predict_command(
                    f"over {item['clean_laps']} clean laps")
 
 
+def _environment_failure(exc: BaseException) -> str | None:
+    """One line for a failure of the machine or the database (disk full, connection lost), else None.
+
+    Commands name what they were doing where they can; this is the net under them, so that a full
+    disk or a database that went away never ends in a traceback.
+    """
+    if isinstance(exc, OSError):
+        where = exc.filename or "disk"
+        return f"{where}: {exc.strerror or exc}"
+    if type(exc).__module__.startswith("sqlalchemy"):
+        cause = getattr(exc, "orig", None) or exc
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        return f"database error: {first}"
+    return None
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:
+        message = _environment_failure(exc)
+        if message is None:
+            raise
+        typer.echo(f"lfs-ayats: {message}", err=True)
+        sys.exit(2)

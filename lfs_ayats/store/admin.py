@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, delete, func, select, text
 
 from .engine import mask_url, sqlite_path
 from .schema import SCHEMA_VERSION, stored_version
@@ -37,3 +38,16 @@ def vacuum(engine: Engine) -> None:
             conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         elif engine.dialect.name == "postgresql":
             conn.execute(text("VACUUM ANALYZE"))
+
+
+def discard_sessions(engine: Engine, session_ids: Sequence[int]) -> None:
+    """Delete sessions and everything that hangs off them (an import that failed half-way).
+
+    Children first and explicitly: a backend without foreign-key cascades must not keep orphans.
+    """
+    if not session_ids:
+        return
+    with engine.begin() as conn:
+        for table in (anomalies_table, blocks_table, events_table, laps_table, drivers_table):
+            conn.execute(delete(table).where(table.c.session_id.in_(list(session_ids))))
+        conn.execute(delete(sessions_table).where(sessions_table.c.id.in_(list(session_ids))))

@@ -8,6 +8,7 @@ from what the feed learnt as it joined. The capture's SHA-256 is kept: importing
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,8 +22,11 @@ from lfs_ayats.telemetry.events import Event
 from lfs_ayats.telemetry.feed import Feed
 from lfs_ayats.wire.capture import CaptureReader
 
+from .admin import discard_sessions
 from .sink import EventSink, SinkCounters, SourceInfo
 from .tables import sessions_table
+
+log = logging.getLogger(__name__)
 
 FLUSH_ROWS = 400_000  # buffered samples before a flush: ~10 min of a 32-car race, a few MB of numpy
 PROGRESS_EVERY = 20_000  # records between progress callbacks
@@ -118,6 +122,12 @@ def import_capture(path: str | os.PathLike[str], engine: Engine, *, progress: Pr
             started = perf_counter()
             sink.close()
             spent += perf_counter() - started
+        except BaseException:
+            # A half-imported capture would be "already imported" next time: take it out again so
+            # that a second try (after freeing disk space, say) imports it whole.
+            sink.stop_thread()
+            _discard_quietly(engine, sink.session_ids)
+            raise
         finally:
             sink.stop_thread()
         if progress is not None:
@@ -131,3 +141,10 @@ def import_capture(path: str | os.PathLike[str], engine: Engine, *, progress: Pr
     result.store_wait_seconds = sink.wait_seconds
     result.decode_errors = feed.counters.decode_errors + feed.counters.listener_errors
     return result
+
+
+def _discard_quietly(engine: Engine, session_ids: list[int]) -> None:
+    try:
+        discard_sessions(engine, session_ids)
+    except Exception as exc:  # the original failure is the one to report
+        log.warning("could not remove the half-imported sessions %s: %s", session_ids, exc)

@@ -101,3 +101,27 @@ def test_one_line_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
     code, _, err = cli("laps", "42", "--db", f"sqlite:///{tmp_path}/a.db")
     assert code == 2 and err.startswith("lfs-ayats: no session 42")
+
+
+def test_a_full_disk_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, race: RecordedRace) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from lfs_ayats import cli as cli_module
+    from lfs_ayats.store import ingest
+
+    monkeypatch.setenv("LFS_AYATS_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("LFS_AYATS_DATA_DIR", str(tmp_path / "data"))
+
+    def disk_full(*_: object, **__: object) -> None:
+        raise OperationalError("INSERT INTO laps", {}, Exception("database or disk is full"))
+
+    monkeypatch.setattr(ingest, "import_capture", disk_full)
+    url = f"sqlite:///{tmp_path}/full.db"
+    code, _, err = cli("import", str(race.full), "--db", url)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"lfs-ayats: {race.full}: not imported into {url} (database error: database or disk is full)")
+
+    # The net under every command: a machine failure outside a command's own handling is one line too.
+    assert cli_module._environment_failure(OSError(28, "No space left on device", "/data/x.lfscap")) == \
+        "/data/x.lfscap: No space left on device"
+    assert cli_module._environment_failure(ValueError("a bug")) is None

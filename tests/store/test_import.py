@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import Engine, func, select
 
 from lfs_ayats.store import queries
 from lfs_ayats.store.ingest import import_capture
 from lfs_ayats.store.tables import blocks_table, drivers_table, events_table, laps_table, sessions_table
 from lfs_ayats.telemetry.events import LapCompleted
+from tests.telemetry.simrace import RecordedRace
 
 from .conftest import Imported
 
@@ -111,3 +113,30 @@ def test_laps_of_a_driver_and_clean_filter(imported: Imported) -> None:
     mine = queries.laps(imported.engine, driver=name.upper())
     assert [lap["lap"] for lap in mine] == [1, 2, 3, 4] and {lap["driver"] for lap in mine} == {name}
     assert all(lap["clean"] for lap in queries.laps(imported.engine, imported.session_id, clean=True))
+
+
+def test_an_import_that_fails_half_way_keeps_nothing_and_can_be_retried(
+        engine: Engine, race: RecordedRace, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from lfs_ayats.store import sink as sink_module
+
+    real_write = sink_module.EventSink._write
+    calls = {"n": 0}
+
+    def full_disk(self: sink_module.EventSink, batch: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:  # the session row and a first batch are in; then the disk fills up
+            raise OperationalError("INSERT INTO sample_blocks", {}, Exception("database or disk is full"))
+        real_write(self, batch)
+
+    monkeypatch.setattr(sink_module.EventSink, "_write", full_disk)
+    with pytest.raises(OperationalError):
+        import_capture(race.full, engine, flush_rows=20_000)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(sessions_table)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(laps_table)).scalar_one() == 0
+
+    monkeypatch.setattr(sink_module.EventSink, "_write", real_write)
+    again = import_capture(race.full, engine)
+    assert not again.already and again.counters.laps == len(race.truth["laps"])
