@@ -316,6 +316,8 @@ def import_command(
 
             url = mask_url(engine.url.render_as_string(hide_password=False))
             fail(f"{file}: not imported into {url} ({message}); nothing of it was kept, so it can be imported again")
+        for warning in result.warnings:
+            typer.echo(f"lfs-ayats: warning: {warning}", err=True)
         ids = ", ".join(str(i) for i in result.session_ids) or "none"
         if result.already:
             typer.echo(f"{file}: already imported (session {ids}); nothing written")

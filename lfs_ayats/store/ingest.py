@@ -45,6 +45,7 @@ class ImportResult:
     decode_errors: int = 0
     store_seconds: float = 0.0  # the store's work (buffering, encoding, writing), part of it in its own thread
     store_wait_seconds: float = 0.0  # of the import's wall time, spent waiting for the store's thread
+    warnings: list[str] = field(default_factory=list)  # what the reader skipped (a capture cut short, ...)
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -132,6 +133,7 @@ def import_capture(path: str | os.PathLike[str], engine: Engine, *, progress: Pr
             sink.stop_thread()
         if progress is not None:
             progress(total, total)
+        result.warnings = list(reader.warnings)
     result.session_ids = sink.session_ids
     result.records = total
     result.counters = sink.counters

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import Engine, func, select
 
 from lfs_ayats.store import queries
+from lfs_ayats.store.engine import open_store
 from lfs_ayats.store.ingest import import_capture
 from lfs_ayats.store.tables import blocks_table, drivers_table, events_table, laps_table, sessions_table
 from lfs_ayats.telemetry.events import LapCompleted
@@ -140,3 +143,12 @@ def test_an_import_that_fails_half_way_keeps_nothing_and_can_be_retried(
     monkeypatch.setattr(sink_module.EventSink, "_write", real_write)
     again = import_capture(race.full, engine)
     assert not again.already and again.counters.laps == len(race.truth["laps"])
+
+
+def test_a_capture_cut_short_imports_what_is_whole_and_says_so(race: RecordedRace, tmp_path: Path) -> None:
+    whole = race.full.read_bytes()
+    cut = tmp_path / "cut.lfscap"
+    cut.write_bytes(whole[: len(whole) * 2 // 3])
+    result = import_capture(cut, open_store("sqlite://"))
+    assert result.session_ids and result.counters.laps > 0
+    assert len(result.warnings) == 1 and "cut short" in result.warnings[0] and str(cut) in result.warnings[0]
