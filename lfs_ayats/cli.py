@@ -495,6 +495,8 @@ def serve_command(
         sock = bind(host, port)
     except ServeError as exc:
         fail(str(exc))
+    # What the server sees live is stored as the app would store it: /sessions lists it.
+    writer = _store_what_it_sees(engine, source, "demo" if demo else "live") if source is not None else None
     try:
         if source is not None:
             _start_source(source)
@@ -506,6 +508,8 @@ def serve_command(
     finally:
         if source is not None:
             source.stop()
+        if writer is not None:
+            writer.stop()
         sock.close()
 
 
@@ -614,15 +618,8 @@ def demo_command(
 
 def _run_live_app(settings: Any, source: Any, db: str | None, kind: str) -> None:
     """The app on a live or demo source (started here, stopped at the end), storing what it sees."""
-    from datetime import UTC, datetime
-
-    from .store.sink import SourceInfo
-    from .store.writer import StoreWriter
-
     engine, label = _app_store(db, required=db is not None)
-    writer = StoreWriter(engine, SourceInfo(kind, started_at=datetime.now(UTC))).start() if engine is not None else None
-    if writer is not None:
-        source.add_listener(writer.queue)
+    writer = _store_what_it_sees(engine, source, kind)
     try:
         _start_source(source)
         _run_app(settings, source, engine, label)
@@ -630,6 +627,20 @@ def _run_live_app(settings: Any, source: Any, db: str | None, kind: str) -> None
         source.stop()
         if writer is not None:
             writer.stop()
+
+
+def _store_what_it_sees(engine: Any, source: Any, kind: str) -> Any:
+    """A started store writer listening to a live or demo source (None without a database)."""
+    if engine is None:
+        return None
+    from datetime import UTC, datetime
+
+    from .store.sink import SourceInfo
+    from .store.writer import StoreWriter
+
+    writer = StoreWriter(engine, SourceInfo(kind, started_at=datetime.now(UTC))).start()
+    source.add_listener(writer.queue)
+    return writer
 
 
 def _demo_source(*, cars: int, track: str, laps: int, car: str, seed: int) -> Any:
