@@ -209,18 +209,37 @@ def dump_command(
     packet_type: Annotated[list[str] | None, typer.Option("--type", help="Only these packets (repeatable), "
                                                           "e.g. IS_LAP, OutGauge, marker.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many lines.")] = None,
-    outsim_opts: Annotated[int | None, typer.Option(help="OutSim Opts if not recognised from the size.")] = None,
+    outsim_opts: Annotated[str | None, typer.Option(help="OutSim Opts if not recognised from the size, as in "
+                                                    "cfg.txt (hex, e.g. 0x1ff or 1ff).")] = None,
 ) -> None:
     """Print the decoded packets of a capture, one per line."""
     from .wire.capture import CaptureError
-    from .wire.dump import dump
+    from .wire.dump import check_types, dump
 
+    opts = None if outsim_opts is None else _outsim_opts(outsim_opts)
+    if packet_type:
+        try:
+            check_types(packet_type)
+        except ValueError as exc:
+            fail(f"--type: {exc}", hint="e.g. IS_LAP, IS_MCI, OutGauge, OutSim2, marker")
     try:
-        dump(file, as_json=as_json, types=packet_type, limit=limit, outsim_opts=outsim_opts, echo=typer.echo)
+        dump(file, as_json=as_json, types=packet_type, limit=limit, outsim_opts=opts, echo=typer.echo)
     except CaptureError as exc:
         fail(str(exc))
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away (`| head`): not an error
+
+
+def _outsim_opts(text: str) -> int:
+    """OutSim Opts as cfg.txt writes them: hex, with or without `0x` (`1ff`, `0x1ff`)."""
+    raw = text.strip().lower().removeprefix("0x")
+    try:
+        value = int(raw, 16)
+    except ValueError:
+        fail(f"--outsim-opts: {text!r} is not a hex number such as 0x1ff")
+    if not 0 <= value <= 0x1FF:
+        fail(f"--outsim-opts: {text} is outside 0 to 0x1ff")
+    return value
 
 
 db_app = typer.Typer(help="Locate, describe or compact the database.", no_args_is_help=True)
