@@ -121,15 +121,17 @@ def _address(value: str | None, option: str) -> tuple[str, int] | None:
 
 @app.command("sim")
 def sim_command(
-    port: Annotated[int, typer.Option(help="InSim TCP port to listen on (0 = any free port).")] = 29999,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="InSim TCP port to listen on (0 = any free port).")]
+    = 29999,
     cars: Annotated[int, typer.Option(min=1, max=48, help="Cars in the field.")] = 12,
     track: Annotated[str, typer.Option(help="Track code (see --list-tracks).")] = "GM1",
     mode: Annotated[str, typer.Option(help="race, qualify or practice.")] = "race",
     laps: Annotated[int, typer.Option(min=1, help="Race distance in laps.")] = 5,
-    minutes: Annotated[float | None, typer.Option(help="Qualifying/practice length in minutes.")] = None,
+    minutes: Annotated[float | None, typer.Option(min=0.1, help="Qualifying/practice length in minutes.")]
+    = None,
     car: Annotated[str, typer.Option(help="Car code for the whole field (XFG, XRT, FXR, FBM, MRT).")] = "XFG",
     seed: Annotated[int, typer.Option(help="Same seed, same session.")] = 0,
-    speed: Annotated[float, typer.Option(help="Times real time (0 = as fast as possible).")] = 1.0,
+    speed: Annotated[float, typer.Option(min=0, help="Times real time (0 = as fast as possible).")] = 1.0,
     outgauge: Annotated[str | None, typer.Option(help="Send OutGauge to HOST:PORT.")] = None,
     outsim: Annotated[str | None, typer.Option(help="Send OutSim (OutSimPack2, Opts 1ff) to HOST:PORT.")] = None,
     hz: Annotated[float, typer.Option(min=1, max=100, help="OutGauge/OutSim updates per second.")] = 60.0,
@@ -157,7 +159,18 @@ def sim_command(
     except KeyboardInterrupt:
         typer.echo("stopped")
     except (ValueError, KeyError, OSError) as exc:
-        fail(str(exc).strip("'\""))
+        fail(_message(exc))
+
+
+def _message(exc: BaseException) -> str:
+    """An exception as one line; a KeyError's str() would wrap its message in quotes."""
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    from .wire.udp import UdpPortError
+
+    if isinstance(exc, UdpPortError) and exc.strerror:  # str() would start with "[Errno 98]"
+        return exc.strerror
+    return str(exc)
 
 
 @app.command("record")
@@ -172,8 +185,8 @@ def record_command(
     interval: Annotated[int | None, typer.Option(help="ms between position updates [config].")] = None,
     udp_port: Annotated[int | None, typer.Option(help="Receive positions (IS_MCI) by UDP on this port [config].")]
     = None,
-    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
-    status_every: Annotated[float, typer.Option(help="Seconds between status lines.")] = 5.0,
+    duration: Annotated[float | None, typer.Option(min=0.1, help="Stop after this many seconds.")] = None,
+    status_every: Annotated[float, typer.Option(min=0.1, help="Seconds between status lines.")] = 5.0,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Record everything LFS sends (InSim, OutGauge, OutSim) into a capture file, headless."""
@@ -199,7 +212,7 @@ def record_command(
     except CaptureError as exc:
         fail(str(exc), "add --force to overwrite it" if "exists" in str(exc) else None)
     except (OSError, ValueError) as exc:
-        fail(str(exc))
+        fail(_message(exc))
 
 
 @app.command("dump")
@@ -307,7 +320,7 @@ def import_command(
 
     for file in files:
         if not file.is_file():
-            fail(f"{file}: no such capture file")
+            fail(f"{file}: {'a folder, not a capture file' if file.is_dir() else 'no such capture file'}")
     engine = _store(db)
     for file in files:
         try:
@@ -662,7 +675,7 @@ def _demo_source(*, cars: int, track: str, laps: int, car: str, seed: int) -> An
     try:
         return DemoSource(SimOptions(cars=cars, track=track, laps=laps, car=car, seed=seed, hz=60.0))
     except (ValueError, KeyError) as exc:
-        fail(str(exc).strip("'\""), "'lfs-ayats sim --list-tracks' lists the tracks")
+        fail(_message(exc))
 
 
 def _start_source(source: Any) -> None:
@@ -689,7 +702,7 @@ def replay_command(
     from .wire.capture import CaptureError
 
     if not file.is_file():
-        fail(f"{file}: no such capture file")
+        fail(f"{file}: {'a folder, not a capture file' if file.is_dir() else 'no such capture file'}")
     settings = load_settings(overrides={"db.url": db})
     try:
         source = ReplaySource(file, speed=speed, start=start, paused=paused)

@@ -57,3 +57,46 @@ def test_bad_config_is_one_line_not_a_traceback(env: dict[str, str], tmp_path: P
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "insim.port: expected a whole number" in result.stderr
+
+
+def _invoke(env: dict[str, str], *args: str) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from lfs_ayats.cli import app
+
+    result = CliRunner().invoke(app, list(args), env=env)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["sim", "--port", "70000"], "Invalid value for '--port'"),
+    (["sim", "--port", "-5"], "Invalid value for '--port'"),
+    (["sim", "--speed", "-1"], "Invalid value for '--speed'"),
+    (["sim", "--mode", "qualify", "--minutes", "-3"], "Invalid value for '--minutes'"),
+    (["sim", "--car", "ABC"], "unknown car 'ABC'; known: FBM, FXR, MRT, XFG, XRT"),
+    (["sim", "--mode", "drag"], "not 'drag'"),
+    (["demo", "--car", "abc"], "unknown car 'abc'; known:"),
+    (["record", "x.lfscap", "--duration", "-1"], "Invalid value for '--duration'"),
+])
+def test_bad_simulator_and_recorder_flags_exit_2(env: dict[str, str], args: list[str], says: str) -> None:
+    code, output = _invoke(env, *args)
+    assert code == 2 and says in output
+
+
+def test_record_with_a_udp_port_in_use_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
+        busy.bind(("0.0.0.0", 0))
+        taken = str(busy.getsockname()[1])
+        code, output = _invoke(env, "record", str(tmp_path / "x.lfscap"), "--port", "1", "--outgauge-port", taken,
+                               "--outsim-port", "0")
+    assert code == 2 and f"lfs-ayats: UDP port {taken} for OutGauge is already in use" in output
+    assert "Errno" not in output
+
+
+@pytest.mark.parametrize("command", ["import", "replay"])
+def test_a_folder_given_as_a_capture_is_named_as_such(env: dict[str, str], tmp_path: Path, command: str) -> None:
+    code, output = _invoke(env, command, str(tmp_path))
+    assert code == 2 and f"{tmp_path}: a folder, not a capture file" in output

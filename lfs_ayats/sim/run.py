@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cars import get_car
+from .cars import CARS, get_car
 from .field import Field
 from .host import HostConfig, SimHost
 from .layouts import LAYOUTS
@@ -51,7 +51,7 @@ def build_field(options: SimOptions) -> Field:
     try:
         get_car(options.car.upper())
     except (KeyError, ValueError):
-        raise ValueError(f"unknown car {options.car!r}") from None
+        raise ValueError(f"unknown car {options.car!r}; known: {', '.join(sorted(CARS))}") from None
     if options.mode not in ("race", "qualify", "practice"):
         raise ValueError(f"--mode must be race, qualify or practice, not {options.mode!r}")
     return Field(code, options.cars, options.mode, laps=options.laps, minutes=options.minutes,
