@@ -79,6 +79,8 @@ def config_show(
     """Print every setting, its value and where the value comes from."""
     from .config import SETTINGS, shown
 
+    if config is not None and not config.is_file():
+        fail(f"--config {config}: no such file", "'lfs-ayats config init --config FILE' writes one")
     settings = load_settings(config)
     width = max(len(s.key) for s in SETTINGS)
     for s in SETTINGS:

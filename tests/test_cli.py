@@ -100,3 +100,8 @@ def test_record_with_a_udp_port_in_use_is_one_line(env: dict[str, str], tmp_path
 def test_a_folder_given_as_a_capture_is_named_as_such(env: dict[str, str], tmp_path: Path, command: str) -> None:
     code, output = _invoke(env, command, str(tmp_path))
     assert code == 2 and f"{tmp_path}: a folder, not a capture file" in output
+
+
+def test_config_show_of_a_missing_file_says_so(env: dict[str, str], tmp_path: Path) -> None:
+    code, output = _invoke(env, "config", "show", "--config", str(tmp_path / "nope.yaml"))
+    assert code == 2 and f"--config {tmp_path / 'nope.yaml'}: no such file" in output
