@@ -592,6 +592,17 @@ def _app_store(db: str | None, required: bool) -> tuple[Any, str]:
         return None, ""
 
 
+def _app_settings(overrides: dict[str, Any]) -> Any:
+    """Settings for the app: as `load_settings`, and a `ui.theme` Textual knows (it would be ignored silently)."""
+    from textual.theme import BUILTIN_THEMES
+
+    settings = load_settings(overrides=overrides)
+    if settings["ui.theme"] not in BUILTIN_THEMES:
+        fail(f"{settings.source('ui.theme')}: ui.theme: {settings['ui.theme']!r} is not a Textual theme",
+             f"one of {', '.join(sorted(BUILTIN_THEMES))}")
+    return settings
+
+
 def _run_app(settings: Any, source: Any, engine: Any, database: str) -> None:
     from .ui.app import make_app
 
@@ -623,8 +634,7 @@ def live_command(
     """The app connected to LFS (also what plain `lfs-ayats` runs); stores the session as it is driven."""
     from .telemetry.live import LiveSource
 
-    settings = load_settings(overrides={"insim.host": host, "insim.port": port, "db.url": db,
-                                        "ui.refresh_hz": hz})
+    settings = _app_settings({"insim.host": host, "insim.port": port, "db.url": db, "ui.refresh_hz": hz})
     if record is not None and record.exists():
         fail(f"{record} already exists: captures are never overwritten", "choose another file name")
     _run_live_app(settings, LiveSource(_live_options(settings, record=record)), db, "live")
@@ -642,7 +652,7 @@ def demo_command(
     = None,
 ) -> None:
     """The built-in simulator on free loopback ports and the app connected to it, stored in the database."""
-    settings = load_settings(overrides={"db.url": db, "ui.refresh_hz": hz})
+    settings = _app_settings({"db.url": db, "ui.refresh_hz": hz})
     _run_live_app(settings, _demo_source(cars=cars, track=track, laps=laps, car=car, seed=seed), db, "demo")
 
 
@@ -705,7 +715,7 @@ def replay_command(
 
     if not file.is_file():
         fail(f"{file}: {'a folder, not a capture file' if file.is_dir() else 'no such capture file'}")
-    settings = load_settings(overrides={"db.url": db})
+    settings = _app_settings({"db.url": db})
     try:
         source = ReplaySource(file, speed=speed, start=start, paused=paused)
         source.start()

@@ -105,3 +105,14 @@ def test_a_folder_given_as_a_capture_is_named_as_such(env: dict[str, str], tmp_p
 def test_config_show_of_a_missing_file_says_so(env: dict[str, str], tmp_path: Path) -> None:
     code, output = _invoke(env, "config", "show", "--config", str(tmp_path / "nope.yaml"))
     assert code == 2 and f"--config {tmp_path / 'nope.yaml'}: no such file" in output
+
+
+@pytest.mark.parametrize("command", [["demo"], ["live"], ["replay", "__capture__"]])
+def test_an_unknown_theme_is_refused_before_the_app_opens(env: dict[str, str], tmp_path: Path,
+                                                           command: list[str]) -> None:
+    capture = tmp_path / "c.lfscap"
+    capture.write_bytes(b"")
+    env = {**env, "LFS_AYATS_UI_THEME": "no-such-theme"}
+    code, output = _invoke(env, *[str(capture) if a == "__capture__" else a for a in command])
+    assert code == 2
+    assert "$LFS_AYATS_UI_THEME: ui.theme: 'no-such-theme' is not a Textual theme" in output
