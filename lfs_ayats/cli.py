@@ -836,6 +836,7 @@ def _comparison(engine: Any, lap_id: int, ref: str, step: float) -> tuple[Any, A
     from .analysis.compare import REFERENCES, compare_laps
     from .analysis.corners import corner_map, corner_report
     from .analysis.load import LapSource
+    from .store import queries
 
     if ref not in REFERENCES and not ref.isdigit():
         fail(f"--ref {ref!r}: expected one of {', '.join(REFERENCES)} or a lap id")
@@ -845,8 +846,9 @@ def _comparison(engine: Any, lap_id: int, ref: str, step: float) -> tuple[Any, A
     except _analysis_errors() as exc:
         fail(str(exc))
     lap = source.lap(lap_id)
+    session = queries.session(engine, lap["session_id"]) or {}
     try:
-        report = corner_report(comparison, corner_map(source, lap["track"]))
+        report = corner_report(comparison, corner_map(source, lap["track"], session.get("layout") or ""))
     except ValueError:
         report = None  # no lap to detect corners on: the comparison stands alone
     return comparison, report
