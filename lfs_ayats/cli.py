@@ -41,9 +41,20 @@ def load_settings(config: Path | None = None, overrides: dict[str, Any] | None =
 
     try:
         settings = load(config)
-        return settings.with_overrides(overrides or {})
     except ConfigError as exc:
         fail(str(exc), "run 'lfs-ayats config show' to see every setting and where it comes from")
+    for key, value in (overrides or {}).items():
+        try:
+            settings = settings.with_overrides({key: value}, source=_FLAGS.get(key, "command line"))
+        except ConfigError as exc:  # the flag is named: the settings file is not where to look
+            fail(str(exc))
+    return settings
+
+
+# The flag that sets each setting, wherever a command offers one (for errors that name it).
+_FLAGS = {"insim.host": "--host", "insim.port": "--port", "outgauge.port": "--outgauge-port",
+          "outsim.port": "--outsim-port", "insim.interval_ms": "--interval", "insim.udp_port": "--udp-port",
+          "db.url": "--db", "ui.refresh_hz": "--hz"}
 
 
 def _version(value: bool) -> None:

@@ -116,3 +116,13 @@ def test_an_unknown_theme_is_refused_before_the_app_opens(env: dict[str, str], t
     code, output = _invoke(env, *[str(capture) if a == "__capture__" else a for a in command])
     assert code == 2
     assert "$LFS_AYATS_UI_THEME: ui.theme: 'no-such-theme' is not a Textual theme" in output
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["record", "x.lfscap", "--port", "70000"], "lfs-ayats: --port: insim.port: 70000 is above the maximum 65535"),
+    (["record", "x.lfscap", "--interval", "5"], "lfs-ayats: --interval: insim.interval_ms: 5 is below the minimum 10"),
+    (["live", "--port", "0"], "lfs-ayats: --port: insim.port: 0 is below the minimum 1"),
+])
+def test_a_bad_flag_value_names_the_flag(env: dict[str, str], args: list[str], says: str) -> None:
+    code, output = _invoke(env, *args)
+    assert code == 2 and says in output and "config show" not in output
