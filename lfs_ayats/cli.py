@@ -609,7 +609,9 @@ def _app_settings(overrides: dict[str, Any]) -> Any:
 
     settings = load_settings(overrides=overrides)
     if settings["ui.theme"] not in BUILTIN_THEMES:
-        fail(f"{settings.source('ui.theme')}: ui.theme: {settings['ui.theme']!r} is not a Textual theme",
+        where = settings.source("ui.theme")
+        where = f"environment variable {where[1:]}" if where.startswith("$") else where
+        fail(f"{where}: ui.theme: {settings['ui.theme']!r} is not a Textual theme",
              f"one of {', '.join(sorted(BUILTIN_THEMES))}")
     return settings
 

@@ -115,7 +115,7 @@ def test_an_unknown_theme_is_refused_before_the_app_opens(env: dict[str, str], t
     env = {**env, "LFS_AYATS_UI_THEME": "no-such-theme"}
     code, output = _invoke(env, *[str(capture) if a == "__capture__" else a for a in command])
     assert code == 2
-    assert "$LFS_AYATS_UI_THEME: ui.theme: 'no-such-theme' is not a Textual theme" in output
+    assert "environment variable LFS_AYATS_UI_THEME: ui.theme: 'no-such-theme' is not a Textual theme" in output
 
 
 @pytest.mark.parametrize(("args", "says"), [
