@@ -171,6 +171,8 @@ def sim_command(
         asyncio.run(run_simulator(options, echo=typer.echo))
     except KeyboardInterrupt:
         typer.echo("stopped")
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (`| head -1`): not an error
     except (ValueError, KeyError, OSError) as exc:
         fail(_message(exc))
 

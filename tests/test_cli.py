@@ -126,3 +126,14 @@ def test_an_unknown_theme_is_refused_before_the_app_opens(env: dict[str, str], t
 def test_a_bad_flag_value_names_the_flag(env: dict[str, str], args: list[str], says: str) -> None:
     code, output = _invoke(env, *args)
     assert code == 2 and says in output and "config show" not in output
+
+
+def test_sim_piped_into_head_ends_quietly(env: dict[str, str]) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "lfs_ayats", "sim", "--port", "0", "--speed", "0", "--cars", "2",
+                             "--laps", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert "1 lap, seed 0" in proc.stdout.readline()  # the listening line, in the singular
+    proc.stdout.close()  # as `| head -1` does: the classification then meets a closed pipe
+    assert proc.wait(timeout=60) == 0
+    assert "Broken pipe" not in proc.stderr.read()
+    proc.stderr.close()
