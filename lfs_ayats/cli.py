@@ -534,9 +534,12 @@ def serve_command(
     if demo:
         source = _demo_source(cars=cars, track=track, laps=5, car="XFG", seed=seed)
     elif live:
+        from dataclasses import replace
+
         from .telemetry.live import LiveSource
 
-        source = LiveSource(_live_options(load_settings()))  # the file and LFS_AYATS_* variables, as 'record'
+        # the file and LFS_AYATS_* variables, as 'record'; a busy UDP port stops it before InSim connects
+        source = LiveSource(replace(_live_options(load_settings()), strict_udp=True))
     api = make_api(engine, follow(source, "demo" if demo else "live") if source is not None else None, token=token)
     try:
         sock = bind(host, port)
