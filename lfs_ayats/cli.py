@@ -41,9 +41,20 @@ def load_settings(config: Path | None = None, overrides: dict[str, Any] | None =
 
     try:
         settings = load(config)
-        return settings.with_overrides(overrides or {})
     except ConfigError as exc:
         fail(str(exc), "run 'lfs-ayats config show' to see every setting and where it comes from")
+    for key, value in (overrides or {}).items():
+        try:
+            settings = settings.with_overrides({key: value}, source=_FLAGS.get(key, "command line"))
+        except ConfigError as exc:  # the flag is named: the settings file is not where to look
+            fail(str(exc))
+    return settings
+
+
+# The flag that sets each setting, wherever a command offers one (for errors that name it).
+_FLAGS = {"insim.host": "--host", "insim.port": "--port", "outgauge.port": "--outgauge-port",
+          "outsim.port": "--outsim-port", "insim.interval_ms": "--interval", "insim.udp_port": "--udp-port",
+          "db.url": "--db", "ui.refresh_hz": "--hz"}
 
 
 def _version(value: bool) -> None:
@@ -79,6 +90,8 @@ def config_show(
     """Print every setting, its value and where the value comes from."""
     from .config import SETTINGS, shown
 
+    if config is not None and not config.is_file():
+        fail(f"--config {config}: no such file", "'lfs-ayats config init --config FILE' writes one")
     settings = load_settings(config)
     width = max(len(s.key) for s in SETTINGS)
     for s in SETTINGS:
@@ -121,15 +134,17 @@ def _address(value: str | None, option: str) -> tuple[str, int] | None:
 
 @app.command("sim")
 def sim_command(
-    port: Annotated[int, typer.Option(help="InSim TCP port to listen on (0 = any free port).")] = 29999,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="InSim TCP port to listen on (0 = any free port).")]
+    = 29999,
     cars: Annotated[int, typer.Option(min=1, max=48, help="Cars in the field.")] = 12,
     track: Annotated[str, typer.Option(help="Track code (see --list-tracks).")] = "GM1",
     mode: Annotated[str, typer.Option(help="race, qualify or practice.")] = "race",
     laps: Annotated[int, typer.Option(min=1, help="Race distance in laps.")] = 5,
-    minutes: Annotated[float | None, typer.Option(help="Qualifying/practice length in minutes.")] = None,
+    minutes: Annotated[float | None, typer.Option(min=0.1, help="Qualifying/practice length in minutes.")]
+    = None,
     car: Annotated[str, typer.Option(help="Car code for the whole field (XFG, XRT, FXR, FBM, MRT).")] = "XFG",
     seed: Annotated[int, typer.Option(help="Same seed, same session.")] = 0,
-    speed: Annotated[float, typer.Option(help="Times real time (0 = as fast as possible).")] = 1.0,
+    speed: Annotated[float, typer.Option(min=0, help="Times real time (0 = as fast as possible).")] = 1.0,
     outgauge: Annotated[str | None, typer.Option(help="Send OutGauge to HOST:PORT.")] = None,
     outsim: Annotated[str | None, typer.Option(help="Send OutSim (OutSimPack2, Opts 1ff) to HOST:PORT.")] = None,
     hz: Annotated[float, typer.Option(min=1, max=100, help="OutGauge/OutSim updates per second.")] = 60.0,
@@ -156,8 +171,21 @@ def sim_command(
         asyncio.run(run_simulator(options, echo=typer.echo))
     except KeyboardInterrupt:
         typer.echo("stopped")
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (`| head -1`): not an error
     except (ValueError, KeyError, OSError) as exc:
-        fail(str(exc).strip("'\""))
+        fail(_message(exc))
+
+
+def _message(exc: BaseException) -> str:
+    """An exception as one line; a KeyError's str() would wrap its message in quotes."""
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    from .wire.udp import UdpPortError
+
+    if isinstance(exc, UdpPortError) and exc.strerror:  # str() would start with "[Errno 98]"
+        return exc.strerror
+    return str(exc)
 
 
 @app.command("record")
@@ -172,8 +200,8 @@ def record_command(
     interval: Annotated[int | None, typer.Option(help="ms between position updates [config].")] = None,
     udp_port: Annotated[int | None, typer.Option(help="Receive positions (IS_MCI) by UDP on this port [config].")]
     = None,
-    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
-    status_every: Annotated[float, typer.Option(help="Seconds between status lines.")] = 5.0,
+    duration: Annotated[float | None, typer.Option(min=0.1, help="Stop after this many seconds.")] = None,
+    status_every: Annotated[float, typer.Option(min=0.1, help="Seconds between status lines.")] = 5.0,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Record everything LFS sends (InSim, OutGauge, OutSim) into a capture file, headless."""
@@ -199,7 +227,7 @@ def record_command(
     except CaptureError as exc:
         fail(str(exc), "add --force to overwrite it" if "exists" in str(exc) else None)
     except (OSError, ValueError) as exc:
-        fail(str(exc))
+        fail(_message(exc))
 
 
 @app.command("dump")
@@ -209,18 +237,37 @@ def dump_command(
     packet_type: Annotated[list[str] | None, typer.Option("--type", help="Only these packets (repeatable), "
                                                           "e.g. IS_LAP, OutGauge, marker.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many lines.")] = None,
-    outsim_opts: Annotated[int | None, typer.Option(help="OutSim Opts if not recognised from the size.")] = None,
+    outsim_opts: Annotated[str | None, typer.Option(help="OutSim Opts if not recognised from the size, as in "
+                                                    "cfg.txt (hex, e.g. 0x1ff or 1ff).")] = None,
 ) -> None:
     """Print the decoded packets of a capture, one per line."""
     from .wire.capture import CaptureError
-    from .wire.dump import dump
+    from .wire.dump import check_types, dump
 
+    opts = None if outsim_opts is None else _outsim_opts(outsim_opts)
+    if packet_type:
+        try:
+            check_types(packet_type)
+        except ValueError as exc:
+            fail(f"--type: {exc}", hint="e.g. IS_LAP, IS_MCI, OutGauge, OutSim2, marker")
     try:
-        dump(file, as_json=as_json, types=packet_type, limit=limit, outsim_opts=outsim_opts, echo=typer.echo)
+        dump(file, as_json=as_json, types=packet_type, limit=limit, outsim_opts=opts, echo=typer.echo)
     except CaptureError as exc:
         fail(str(exc))
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away (`| head`): not an error
+
+
+def _outsim_opts(text: str) -> int:
+    """OutSim Opts as cfg.txt writes them: hex, with or without `0x` (`1ff`, `0x1ff`)."""
+    raw = text.strip().lower().removeprefix("0x")
+    try:
+        value = int(raw, 16)
+    except ValueError:
+        fail(f"--outsim-opts: {text!r} is not a hex number such as 0x1ff")
+    if not 0 <= value <= 0x1FF:
+        fail(f"--outsim-opts: {text} is outside 0 to 0x1ff")
+    return value
 
 
 db_app = typer.Typer(help="Locate, describe or compact the database.", no_args_is_help=True)
@@ -288,7 +335,7 @@ def import_command(
 
     for file in files:
         if not file.is_file():
-            fail(f"{file}: no such capture file")
+            fail(f"{file}: {'a folder, not a capture file' if file.is_dir() else 'no such capture file'}")
     engine = _store(db)
     for file in files:
         try:
@@ -487,9 +534,12 @@ def serve_command(
     if demo:
         source = _demo_source(cars=cars, track=track, laps=5, car="XFG", seed=seed)
     elif live:
+        from dataclasses import replace
+
         from .telemetry.live import LiveSource
 
-        source = LiveSource(_live_options(load_settings()))  # the file and LFS_AYATS_* variables, as 'record'
+        # the file and LFS_AYATS_* variables, as 'record'; a busy UDP port stops it before InSim connects
+        source = LiveSource(replace(_live_options(load_settings()), strict_udp=True))
     api = make_api(engine, follow(source, "demo" if demo else "live") if source is not None else None, token=token)
     try:
         sock = bind(host, port)
@@ -562,6 +612,19 @@ def _app_store(db: str | None, required: bool) -> tuple[Any, str]:
         return None, ""
 
 
+def _app_settings(overrides: dict[str, Any]) -> Any:
+    """Settings for the app: as `load_settings`, and a `ui.theme` Textual knows (it would be ignored silently)."""
+    from textual.theme import BUILTIN_THEMES
+
+    settings = load_settings(overrides=overrides)
+    if settings["ui.theme"] not in BUILTIN_THEMES:
+        where = settings.source("ui.theme")
+        where = f"environment variable {where[1:]}" if where.startswith("$") else where
+        fail(f"{where}: ui.theme: {settings['ui.theme']!r} is not a Textual theme",
+             f"one of {', '.join(sorted(BUILTIN_THEMES))}")
+    return settings
+
+
 def _run_app(settings: Any, source: Any, engine: Any, database: str) -> None:
     from .ui.app import make_app
 
@@ -593,8 +656,7 @@ def live_command(
     """The app connected to LFS (also what plain `lfs-ayats` runs); stores the session as it is driven."""
     from .telemetry.live import LiveSource
 
-    settings = load_settings(overrides={"insim.host": host, "insim.port": port, "db.url": db,
-                                        "ui.refresh_hz": hz})
+    settings = _app_settings({"insim.host": host, "insim.port": port, "db.url": db, "ui.refresh_hz": hz})
     if record is not None and record.exists():
         fail(f"{record} already exists: captures are never overwritten", "choose another file name")
     _run_live_app(settings, LiveSource(_live_options(settings, record=record)), db, "live")
@@ -612,7 +674,7 @@ def demo_command(
     = None,
 ) -> None:
     """The built-in simulator on free loopback ports and the app connected to it, stored in the database."""
-    settings = load_settings(overrides={"db.url": db, "ui.refresh_hz": hz})
+    settings = _app_settings({"db.url": db, "ui.refresh_hz": hz})
     _run_live_app(settings, _demo_source(cars=cars, track=track, laps=laps, car=car, seed=seed), db, "demo")
 
 
@@ -654,7 +716,7 @@ def _demo_source(*, cars: int, track: str, laps: int, car: str, seed: int) -> An
     try:
         return DemoSource(SimOptions(cars=cars, track=track, laps=laps, car=car, seed=seed, hz=60.0))
     except (ValueError, KeyError) as exc:
-        fail(str(exc).strip("'\""), "'lfs-ayats sim --list-tracks' lists the tracks")
+        fail(_message(exc))
 
 
 def _start_source(source: Any) -> None:
@@ -681,8 +743,8 @@ def replay_command(
     from .wire.capture import CaptureError
 
     if not file.is_file():
-        fail(f"{file}: no such capture file")
-    settings = load_settings(overrides={"db.url": db})
+        fail(f"{file}: {'a folder, not a capture file' if file.is_dir() else 'no such capture file'}")
+    settings = _app_settings({"db.url": db})
     try:
         source = ReplaySource(file, speed=speed, start=start, paused=paused)
         source.start()
@@ -803,6 +865,7 @@ def _comparison(engine: Any, lap_id: int, ref: str, step: float) -> tuple[Any, A
     from .analysis.compare import REFERENCES, compare_laps
     from .analysis.corners import corner_map, corner_report
     from .analysis.load import LapSource
+    from .store import queries
 
     if ref not in REFERENCES and not ref.isdigit():
         fail(f"--ref {ref!r}: expected one of {', '.join(REFERENCES)} or a lap id")
@@ -812,8 +875,9 @@ def _comparison(engine: Any, lap_id: int, ref: str, step: float) -> tuple[Any, A
     except _analysis_errors() as exc:
         fail(str(exc))
     lap = source.lap(lap_id)
+    session = queries.session(engine, lap["session_id"]) or {}
     try:
-        report = corner_report(comparison, corner_map(source, lap["track"]))
+        report = corner_report(comparison, corner_map(source, lap["track"], session.get("layout") or ""))
     except ValueError:
         report = None  # no lap to detect corners on: the comparison stands alone
     return comparison, report

@@ -31,6 +31,7 @@ class Setting:
     maximum: float | None = None
     choices: tuple[str, ...] = ()
     secret: bool = False
+    max_chars: int | None = None  # text settings with a fixed-size wire field
     env: str | None = None  # an extra, shorter environment variable name
 
     @property
@@ -44,7 +45,8 @@ SETTINGS: tuple[Setting, ...] = (
             1, 65535),
     Setting("insim.password", str, "", "LFS admin password, if the host has one. Prefer the environment "
             "variable LFS_AYATS_INSIM_PASSWORD to writing it here.", secret=True),
-    Setting("insim.app_name", str, "lfs-ayats", "Name shown to LFS for this program (at most 15 characters)."),
+    Setting("insim.app_name", str, "lfs-ayats", "Name shown to LFS for this program (at most 15 characters).",
+            max_chars=15),
     Setting("insim.interval_ms", int, 100, "Milliseconds between IS_MCI updates of every car's position.",
             10, 8000),
     Setting("insim.udp_port", int, 0, "Receive IS_MCI by UDP on this port instead of TCP (0 = use TCP).",
@@ -127,6 +129,8 @@ def _coerce(setting: Setting, raw: Any, where: str) -> Any:
         if isinstance(raw, (dict, list)):
             raise ConfigError(f"{where}: {key}: expected text, got a {type(raw).__name__}")
         value = "" if raw is None else str(raw)
+        if setting.max_chars is not None and len(value) > setting.max_chars:
+            raise ConfigError(f"{where}: {key}: {value!r} is longer than {setting.max_chars} characters")
     else:  # pragma: no cover - every declared kind is handled above
         raise ConfigError(f"{where}: {key}: unsupported kind {setting.kind}")
     if setting.minimum is not None and value < setting.minimum:

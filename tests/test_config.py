@@ -38,6 +38,8 @@ def test_file_then_environment_then_flags(tmp_path: Path) -> None:
         ("insim: [1, 2]\n", "'insim' should be a section of settings"),
         ("insim:\n  port: [\n", "at line"),
         ("- a list\n", "expected sections"),
+        ("insim:\n  app_name: a-very-long-program-name\n", "insim.app_name: 'a-very-long-program-name' is longer "
+         "than 15 characters"),
     ],
 )
 def test_bad_files_give_one_line_naming_file_and_key(tmp_path: Path, text: str, message: str) -> None:

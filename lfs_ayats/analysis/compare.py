@@ -261,7 +261,8 @@ def compare_laps(source: LapSource | Engine, lap_id: int, ref: str | int = "best
     rows = reference_laps(src, lap, ref, envelope_n)
     refs = [t for t in (src.trace(r) for r in rows) if t is not None]
     if not refs:
-        raise NoReference(f"reference lap {rows[0]['id']} cannot be cut at the line")
+        raise NoReference(f"reference lap {rows[0]['id']} ({rows[0]['driver']} L{rows[0]['lap']}) cannot be cut at "
+                          "the line (it started from the grid, or has no samples)")
     kind = "lap" if isinstance(ref, int) or str(ref).isdigit() else str(ref)
     return compare_traces(trace, refs, kind=kind, step_m=step_m)
 

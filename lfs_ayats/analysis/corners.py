@@ -170,7 +170,7 @@ def corner_map(source: LapSource | Engine, track: str, layout: str = "", *, lap_
     rows = store_corners.corner_defs(src.engine, track, layout)
     if rows and not redetect and lap_id is None:
         return _from_rows(track, layout, rows)
-    candidates = [src.lap(lap_id)] if lap_id is not None else _fastest_clean(src, track)
+    candidates = [src.lap(lap_id)] if lap_id is not None else _fastest_clean(src, track, layout)
     for lap in candidates:
         trace = src.trace(lap)
         if trace is None or not trace.has_xy:
@@ -187,13 +187,17 @@ def corner_map(source: LapSource | Engine, track: str, layout: str = "", *, lap_
              "source_lap_id": lap["id"]} for c in found])
         stored = store_corners.corner_defs(src.engine, track, layout)
         return _from_rows(track, layout, stored) if stored else CornerMap(track, layout, length, (), axis, lap["id"])
-    raise ValueError(f"no clean lap at {track} with a path to detect corners on")
+    where = f"{track}/{layout}" if layout else track
+    raise ValueError(f"no clean lap at {where} with a path to detect corners on")
 
 
-def _fastest_clean(src: LapSource, track: str) -> list[dict[str, Any]]:
+def _fastest_clean(src: LapSource, track: str, layout: str) -> list[dict[str, Any]]:
+    """The fastest clean laps driven on this layout (an autocross layout's corners are not the track's)."""
     from lfs_ayats.store import queries
 
-    return queries.best_laps(src.engine, track, limit=20)
+    sessions = [s["id"] for s in queries.sessions(src.engine) if s["track"] == track and (s["layout"] or "") == layout]
+    laps = [r for sid in sessions for r in queries.laps(src.engine, sid, clean=True)]
+    return sorted(laps, key=lambda r: (r["time_ms"], r["id"]))[:20]
 
 
 def rename(engine: Engine, track: str, layout: str, number: int, name: str) -> bool:

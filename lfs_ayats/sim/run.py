@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cars import get_car
+from .cars import CARS, get_car
 from .field import Field
 from .host import HostConfig, SimHost
 from .layouts import LAYOUTS
@@ -51,7 +51,7 @@ def build_field(options: SimOptions) -> Field:
     try:
         get_car(options.car.upper())
     except (KeyError, ValueError):
-        raise ValueError(f"unknown car {options.car!r}") from None
+        raise ValueError(f"unknown car {options.car!r}; known: {', '.join(sorted(CARS))}") from None
     if options.mode not in ("race", "qualify", "practice"):
         raise ValueError(f"--mode must be race, qualify or practice, not {options.mode!r}")
     return Field(code, options.cars, options.mode, laps=options.laps, minutes=options.minutes,
@@ -75,7 +75,8 @@ async def run_simulator(options: SimOptions, echo: Callable[[str], None] = print
         extras.append(f"OutGauge to {options.outgauge[0]}:{options.outgauge[1]}")
     if options.outsim:
         extras.append(f"OutSim to {options.outsim[0]}:{options.outsim[1]}")
-    session = f"{sim.mode.value}, {options.laps} laps" if sim.mode.value == "race" else sim.mode.value
+    laps = f"{options.laps} lap{'' if options.laps == 1 else 's'}"
+    session = f"{sim.mode.value}, {laps}" if sim.mode.value == "race" else sim.mode.value
     echo(f"lfs-ayats simulator listening for InSim on 127.0.0.1:{port} — {sim.track.code} "
          f"({sim.track.name}), {len(sim.drivers)} cars, {session}, seed {options.seed}, "
          f"{'as fast as possible' if options.speed <= 0 else f'{options.speed:g}x'}"

@@ -75,7 +75,14 @@ def make_engine(url: str | None = None) -> Engine:
     except (NoSuchModuleError, ModuleNotFoundError, ImportError) as exc:
         hint = " (install lfs-ayats[postgres])" if parsed.get_backend_name() == "postgresql" else ""
         raise StoreError(f"cannot use {mask_url(url)}: {exc}{hint}") from None
-    except (ArgumentError, OSError) as exc:
+    except FileExistsError as exc:  # a file where the folder should be
+        raise StoreError(f"cannot use {mask_url(url)}: {exc.filename} is a file, not a folder") from None
+    except NotADirectoryError as exc:
+        raise StoreError(f"cannot use {mask_url(url)}: a part of {exc.filename} is a file, not a folder") from None
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise StoreError(f"cannot use {mask_url(url)}: {exc.strerror or exc}{where}") from None
+    except ArgumentError as exc:
         raise StoreError(f"cannot use {mask_url(url)}: {exc}") from None
 
 

@@ -105,6 +105,7 @@ class LiveOptions:
     udp_host: str = "0.0.0.0"
     outsim_opts: int | None = None
     record: Path | None = None  # also write everything into this capture file
+    strict_udp: bool = False  # a busy UDP port: do not connect at all (a server stops; the app runs on)
 
 
 class LiveSource(Source):
@@ -187,6 +188,11 @@ class LiveSource(Source):
                 listeners.append(listener)
             except UdpPortError as exc:  # the rest still works: say so, do not stop
                 self.problems.append(exc.strerror or str(exc))
+        if opts.strict_udp and self.problems:
+            for listener in listeners:
+                listener.close()
+            self._started.set()
+            return
         self._started.set()
         tasks = [asyncio.ensure_future(self._client.run()), asyncio.ensure_future(self._consume())]
         await self._stop.wait()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from lfs_ayats.packets import PacketError, Record
+from lfs_ayats.packets import PACKET_CLASSES, PacketError, Record
 
 from .capture import CaptureReader, Channel, parse_marker
 from .replay import decode_record
@@ -33,11 +34,26 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr)
 
 
+# Every name a dumped line can carry: the InSim packets, the UDP ones, capture markers, undecodable records.
+TYPE_NAMES = (*PACKET_CLASSES, "OutGauge", "OutSim", "OutSim2", "marker", "error")
+
+
+def check_types(types: Sequence[str]) -> set[str]:
+    """The upper-cased names to keep; ValueError names one that no line can ever carry."""
+    known = {n.upper(): n for n in TYPE_NAMES}
+    for name in types:
+        if name.upper() not in known:
+            close = difflib.get_close_matches(name.upper(), list(known), n=1)
+            hint = f" (did you mean {known[close[0]]}?)" if close else ""
+            raise ValueError(f"unknown packet type {name!r}{hint}")
+    return {n.upper() for n in types}
+
+
 def dump(path: Path, *, as_json: bool = False, types: Sequence[str] | None = None, limit: int | None = None,
          outsim_opts: int | None = None, echo: Callable[[str], None] = print,
          warn: Callable[[str], None] = _stderr) -> int:
     """Print the capture's records; returns how many lines were printed."""
-    wanted = {t.upper() for t in types} if types else None
+    wanted = check_types(types) if types else None
     printed = 0
     with CaptureReader(path) as reader:
         for warning in reader.warnings:

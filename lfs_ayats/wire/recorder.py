@@ -75,7 +75,7 @@ class RecorderStats:
         elapsed = int(time.monotonic() - self.started)
         clock = f"{elapsed // 3600:02d}:{elapsed % 3600 // 60:02d}:{elapsed % 60:02d}"
         counts = "  ".join(f"{name} {self.packets[ch]:,}" for ch, name in _CHANNEL_NAMES.items() if self.packets[ch])
-        return f"{counts or 'nothing'} packets, {self.bytes / 1e6:.1f} MB in {clock}"
+        return f"{counts + ' packets' if counts else 'no packets'}, {self.bytes / 1e6:.1f} MB in {clock}"
 
     def line(self, previous: Counter[Channel] | None = None, interval: float = 1.0) -> str:
         """`InSim 412/s  OutGauge 60/s  OutSim 60/s  1.2 MB  00:01:05  connected`."""

@@ -68,6 +68,10 @@ def test_corners_are_stored_once_per_layout_and_renamable(analysed: Analysed, tm
     assert redone.corners[6].name == "Hairpin"
     with pytest.raises(ValueError, match="no clean lap at XX9"):
         corners.corner_map(source, "XX9")
+    # An autocross layout nobody drove has no corners yet: the track's own laps must not define them.
+    with pytest.raises(ValueError, match="no clean lap at GM1/FOO"):
+        corners.corner_map(source, "GM1", "FOO")
+    assert corner_defs(own, "GM1", "FOO") == []
 
 
 @pytest.mark.parametrize("ref", ["best", "envelope"])

@@ -51,6 +51,15 @@ def test_not_a_url_is_one_line() -> None:
         make_engine("nosuchdb://x/y")
 
 
+def test_a_file_where_the_data_folder_should_be_is_named(tmp_path: Path) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(StoreError, match=f"{blocker} is a file, not a folder"):
+        make_engine(f"sqlite:///{blocker}/lfs-ayats.sqlite3")
+    with pytest.raises(StoreError, match=f"a part of {blocker}/sub is a file, not a folder"):
+        make_engine(f"sqlite:///{blocker}/sub/lfs-ayats.sqlite3")
+
+
 def test_a_database_from_a_newer_lfs_ayats_is_refused(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(update(schema_version_table).values(version=schema.SCHEMA_VERSION + 1))

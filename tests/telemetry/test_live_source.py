@@ -6,6 +6,8 @@ import asyncio
 import socket
 from collections.abc import Callable
 
+import pytest
+
 from lfs_ayats.sim.field import Field
 from lfs_ayats.sim.host import HostConfig, SimHost
 from lfs_ayats.sim.run import SimOptions
@@ -74,6 +76,25 @@ def test_a_udp_port_in_use_is_reported_and_nothing_is_left_open() -> None:
     assert len(source.problems) == 1
     assert f"UDP port {taken} for OutSim is already in use" in source.problems[0]
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as again:  # the port it did get was closed
+        again.bind(("127.0.0.1", og))
+
+
+def test_strict_udp_never_connects_when_a_udp_port_is_busy() -> None:
+    og = free_port(socket.SOCK_DGRAM)
+    with socket.socket() as lfs, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
+        lfs.bind(("127.0.0.1", 0))
+        lfs.listen()
+        lfs.setblocking(False)  # after stop(), a connection made would already wait in the backlog
+        busy.bind(("127.0.0.1", 0))
+        taken = busy.getsockname()[1]
+        source = LiveSource(LiveOptions(ClientOptions(port=lfs.getsockname()[1]), outgauge_port=og,
+                                        outsim_port=taken, udp_host="127.0.0.1", strict_udp=True))
+        source.start()
+        assert source.problems and f"UDP port {taken}" in source.problems[0]
+        source.stop()
+        with pytest.raises(BlockingIOError):  # a server that stops on it must not have connected first
+            lfs.accept()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as again:
         again.bind(("127.0.0.1", og))
 
 

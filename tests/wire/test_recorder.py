@@ -286,3 +286,12 @@ async def test_positions_by_udp_when_the_program_asks(tmp_path: Path) -> None:
         by_tcp = [P.decode(r.data).name for r in reader.records() if r.channel == Channel.INSIM_TCP]
     assert len(by_udp) >= 25 and {p.name for p in by_udp} == {"IS_MCI"}
     assert "IS_MCI" not in by_tcp and "IS_VER" in by_tcp
+
+
+def test_the_summary_of_an_empty_recording_reads_as_english() -> None:
+    from lfs_ayats.wire.recorder import RecorderStats
+
+    stats = RecorderStats()
+    assert stats.totals().startswith("no packets, 0.0 MB in 00:00:")
+    stats.packets[Channel.OUTGAUGE] += 1200
+    assert stats.totals().startswith("OutGauge 1,200 packets, ")
