@@ -37,6 +37,14 @@ def load_sessions(engine: Any) -> tuple[list[dict[str, Any]], dict[int, list[str
     return rows, {r["id"]: str(r["cars"] or "").replace(",", " ").split() for r in rows}
 
 
+def session_or_latest(engine: Any, session_id: int | None) -> int | None:
+    """The given session, or the newest stored one when none is picked (None when the store is empty)."""
+    if session_id is not None:
+        return session_id
+    sessions = queries.sessions(engine)
+    return sessions[-1]["id"] if sessions else None
+
+
 def session_matches(row: dict[str, Any], cars: list[str], text: str) -> bool:
     """Every word of `text` must match the track, a car, the mode, the source or the date (any case)."""
     haystack = " ".join([str(row.get("track") or ""), str(row.get("mode") or ""), str(row.get("source") or ""),
