@@ -86,10 +86,11 @@ class Reference:
     time_ms: int
     distance_m: np.ndarray
     seconds: np.ndarray
+    note: str = ""  # a stored lap says where it is from instead: "1:33.212 (Name, 2026-11-20)"
 
     @property
     def label(self) -> str:
-        return f"{self.driver} L{self.lap} {lap_clock(self.time_ms)}"
+        return self.note or f"{self.driver} L{self.lap} {lap_clock(self.time_ms)}"
 
 
 @dataclass
@@ -128,6 +129,8 @@ class Standings:
         self.track_length_m = math.nan
         self.own_refs: dict[int, Reference] = {}
         self.best_ref: Reference | None = None
+        # Stored all-time best laps of this track by car, set by the UI; kept across restarts of the session.
+        self.all_time: dict[str, Reference] = {}
         self.history: dict[int, deque[Reference]] = {}  # each car's recent clean laps, oldest first
         self._traces: dict[int, _Trace] = {}
 
@@ -150,7 +153,8 @@ class Standings:
         return out
 
     def delta(self, plid: int) -> LiveDelta:
-        """The live Δ of one car against its own best clean lap (else the session's fastest)."""
+        """The live Δ of one car against its own best clean lap (else the session's fastest), or against
+        the stored all-time best for its car when that is at least as fast."""
         row = self.cars.get(plid)
         if row is None or row.lap_start_t is None:
             return LiveDelta(None, None, None, "waiting for a lap start")
@@ -159,6 +163,10 @@ class Standings:
         name = "own best"
         if ref is None:
             ref, name = self.best_ref, "fastest"
+        player = self.session.players.get(plid)
+        stored = self.all_time.get(player.car) if player is not None else None
+        if stored is not None and (ref is None or stored.time_ms <= ref.time_ms):
+            ref, name = stored, "all-time best"
         if ref is None:
             return LiveDelta(elapsed, None, None, "no clean lap yet")
         trace = self._traces.get(plid)

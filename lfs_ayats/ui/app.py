@@ -97,6 +97,8 @@ class LfsAyatsApp(App[None]):
         self._rpm_max = 0.0
         self._laps_seen = -1
         self._link_noted = False
+        self._all_time_key: tuple[int, str] | None = None  # (standings, track) the asked cars belong to
+        self._all_time_asked: set[str] = set()
         self._rates: dict[str, float] = {}
         self._previous: tuple[float, dict[str, int]] | None = None
         self._start_mode = start_mode or ("live" if source is not None else "sessions")
@@ -141,8 +143,11 @@ class LfsAyatsApp(App[None]):
             view = (take_live_view(source, self.follow, self._rpm_max, self.predictions)
                     if isinstance(screen, LiveScreen) else None)
             arrival = source.newest_arrival
+            wanted = self._all_time_wanted(source)
         finally:
             source.lock.release()
+        for track, car in wanted:
+            self._load_all_time(source, source.standings, track, car)
         self._rate(packets)
         try:
             if view is not None:
@@ -206,6 +211,28 @@ class LfsAyatsApp(App[None]):
         if now - then >= 1.0:
             self._rates = {k: (packets[k] - before.get(k, 0)) / (now - then) for k in packets}
             self._previous = (now, packets)
+
+    def _all_time_wanted(self, source: Source) -> list[tuple[str, str]]:
+        """The (track, car) pairs whose stored all-time best the standings were not given yet (lock held)."""
+        standings, track = source.standings, source.feed.session.track
+        if self.store is None or not track:
+            return []
+        key = (id(standings), track)  # a new session, track or replay seek starts over
+        if key != self._all_time_key:
+            self._all_time_key, self._all_time_asked = key, set()
+            standings.all_time.clear()
+        cars = {p.car for p in source.feed.session.players.values() if p.car} - self._all_time_asked
+        self._all_time_asked |= cars
+        return [(track, car) for car in sorted(cars)]
+
+    @work(thread=True, group="all-time", exit_on_error=False)
+    def _load_all_time(self, source: Source, standings: Any, track: str, car: str) -> None:
+        ref = data.all_time_reference(self.store, track, car)
+        if ref is None:
+            return
+        with source.lock:
+            if source.standings is standings:
+                standings.all_time[car] = ref
 
     def _status(self, screen: Screen[Any], status: Any, dropped: int) -> None:
         for bar in screen.query(StatusBar):

@@ -16,6 +16,8 @@ import numpy as np
 import polars as pl
 
 from lfs_ayats.store import queries
+from lfs_ayats.telemetry.laps import lap_clock
+from lfs_ayats.telemetry.standings import Reference
 
 MAX_COMPARE = 6
 
@@ -35,6 +37,31 @@ def load_sessions(engine: Any) -> tuple[list[dict[str, Any]], dict[int, list[str
     """Every session, newest first, and the car codes driven in each."""
     rows = list(reversed(queries.sessions(engine)))
     return rows, {r["id"]: str(r["cars"] or "").replace(",", " ").split() for r in rows}
+
+
+def all_time_reference(engine: Any, track: str, car: str) -> Reference | None:
+    """The fastest stored clean lap of this track and car, traced on the IS_MCI lap distance the live Δ uses."""
+    from lfs_ayats.analysis.trace import session_traces
+
+    for lap in queries.best_laps(engine, track, car, limit=3):  # the next one if the fastest has no trace
+        samples = queries.telemetry(engine, lap["session_id"], plid=lap["plid"], source="cars",
+                                    channels=["lap", "lap_distance_m", "speed_mps"])
+        trace = session_traces(samples, [lap]).get(lap["id"])
+        if trace is None:
+            continue
+        session = queries.session(engine, lap["session_id"]) or {}
+        date = str(session.get("started_at") or "")[:10] or f"session {lap['session_id']}"
+        return Reference(0, lap["driver"], lap["lap"], lap["time_ms"], trace.distance_m, trace.elapsed_s,
+                         note=f"{lap_clock(lap['time_ms'])} ({lap['driver']}, {date})")
+    return None
+
+
+def session_or_latest(engine: Any, session_id: int | None) -> int | None:
+    """The given session, or the newest stored one when none is picked (None when the store is empty)."""
+    if session_id is not None:
+        return session_id
+    sessions = queries.sessions(engine)
+    return sessions[-1]["id"] if sessions else None
 
 
 def session_matches(row: dict[str, Any], cars: list[str], text: str) -> bool:

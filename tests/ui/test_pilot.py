@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from lfs_ayats.analysis.export import read_export
+from lfs_ayats.store import queries
+from lfs_ayats.telemetry.laps import lap_clock
 from lfs_ayats.telemetry.live import LiveOptions, LiveSource
 from lfs_ayats.telemetry.playback import ReplaySource
 from lfs_ayats.ui.app import LfsAyatsApp, make_app
@@ -151,5 +153,26 @@ async def test_the_app_opens_without_lfs_says_so_and_shows_stored_sessions(store
             await pilot.pause()
             notice = str(app.screen.query_one("#notice").render())
             assert f"/insim {port}" in notice
+    finally:
+        source.stop()
+
+
+async def test_the_live_delta_runs_against_the_stored_all_time_best_from_the_first_lap(stored: Stored) -> None:
+    """At 50 s nobody has a clean lap this session; the store's earlier copy of the race has, for this car."""
+    app, source = replay_app(stored, at=50.0)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            app.tick()  # the clock sees the track and cars and asks the store
+            await settle(pilot)
+            assert source.standings.best_ref is None
+            app.tick()
+            await pilot.pause()
+            panel = app.screen.query_one(LapPanel)
+            car = source.feed.session.players[app.screen.query_one(TimingTower).viewed].car
+            best = min(lap["time_ms"] for lap in queries.laps(stored.engine, stored.session_id)
+                       if lap["clean"] and lap["car"] == car)
+            assert panel.value.reference.startswith(f"all-time best: {lap_clock(best)} (")
+            assert panel.value.reference.endswith(", 2026-11-20)")
+            assert panel.value.delta_s is not None and panel.value.predicted_ms is not None
     finally:
         source.stop()

@@ -32,6 +32,7 @@ def app_at(stored: Stored, tmp_path: Path) -> Iterator[Any]:
 
 async def _ready(pilot: Any) -> None:
     app = pilot.app
+    app.tick()  # a first frame asks the store for the all-time best laps of the cars on track
     await settle(pilot)
     app.tick()  # one frame of the UI clock, now, instead of waiting for the timer
     await pilot.pause()

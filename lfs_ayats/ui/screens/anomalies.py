@@ -7,21 +7,20 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from .. import data
 from ..messages import LapsLoaded
-from ..widgets.replay_bar import ReplayBar
-from ..widgets.status import StatusBar
+from .base import StoredDataScreen, cursor_key
 
 
-class AnomaliesScreen(Screen[None]):
+class AnomaliesScreen(StoredDataScreen):
     BINDINGS = [
         Binding("enter", "jump_lap", "Jump to lap"),
         Binding("c", "jump_corner", "Compare there"),
         Binding("r", "reload", "Reload"),
     ]
+    NO_STORE = ("#anomaly-detail", "No database: anomalies come from stored sessions.")
 
     def __init__(self) -> None:
         super().__init__()
@@ -32,34 +31,21 @@ class AnomaliesScreen(Screen[None]):
         yield Static("Anomalies", id="anomalies-title", classes="screen-title")
         yield DataTable(id="anomalies", cursor_type="row", zebra_stripes=True)
         yield Static(id="anomaly-detail", classes="note")
-        yield ReplayBar(id="replay-bar")
-        yield StatusBar(id="status")
-        yield Footer()
+        yield from self.chrome()
 
-    def on_mount(self) -> None:
+    def setup(self) -> None:
         self.query_one(DataTable).add_columns("Driver", "Lap", "Where", "At", "Explanation", "Method")
-        self.query_one("#replay-bar").display = getattr(self.app, "source_kind", "") == "replay"
-        self.action_reload()
         self.query_one(DataTable).focus()
 
-    def on_screen_resume(self) -> None:
-        self.action_reload()
-
-    def action_reload(self) -> None:
-        store = getattr(self.app, "store", None)
-        if store is None:
-            self.query_one("#anomaly-detail", Static).update("No database: anomalies come from stored sessions.")
-            return
+    def reload(self, store: Any) -> None:
         self.load(store, self.app.selection.session_id)  # type: ignore[attr-defined]
 
     @work(thread=True, exclusive=True, group="anomalies", exit_on_error=False)
     def load(self, store: Any, session_id: int | None) -> None:
+        session_id = data.session_or_latest(store, session_id)
         if session_id is None:
-            sessions = data.queries.sessions(store)
-            if not sessions:
-                self.post_message(LapsLoaded(None, []))
-                return
-            session_id = sessions[-1]["id"]
+            self.post_message(LapsLoaded(None, []))
+            return
         session = data.queries.session(store, session_id)
         flags, stored = data.session_flags(store, session_id)
         self.post_message(LapsLoaded(session, [{"flag": f, "stored": stored} for f in flags]))
@@ -83,10 +69,7 @@ class AnomaliesScreen(Screen[None]):
             else "Nothing unusual in this session's comparable laps." if self.session else "No stored sessions yet.")
 
     def _current(self) -> data.Flag | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        key = cursor_key(self.query_one(DataTable))
         return self.flags[int(key)] if key is not None else None
 
     @on(DataTable.RowSelected)

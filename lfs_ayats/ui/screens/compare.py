@@ -11,22 +11,21 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from .. import data
 from ..messages import ComparisonLoaded
 from ..widgets.plots import RICH_COLOURS, LapPlot, TrackMap
-from ..widgets.replay_bar import ReplayBar
-from ..widgets.status import StatusBar
+from .base import StoredDataScreen
 
 
-class CompareScreen(Screen[None]):
+class CompareScreen(StoredDataScreen):
     BINDINGS = [
         Binding("m", "map", "Map: speed/Δ"),
         Binding("p", "pedals", "Throttle/brake/gear"),
         Binding("r", "reload", "Reload"),
     ]
+    NO_STORE = ("#legend", "No database: comparisons come from stored laps.")
 
     def __init__(self) -> None:
         super().__init__()
@@ -44,31 +43,16 @@ class CompareScreen(Screen[None]):
                 yield Static(id="legend")
                 yield TrackMap(id="map")
                 yield Static(id="corners")
-        yield ReplayBar(id="replay-bar")
-        yield StatusBar(id="status")
-        yield Footer()
+        yield from self.chrome()
 
-    def on_mount(self) -> None:
-        self.query_one("#replay-bar").display = getattr(self.app, "source_kind", "") == "replay"
-        self.action_reload()
-
-    def on_screen_resume(self) -> None:
-        self.action_reload()
-
-    def action_reload(self) -> None:
-        store = getattr(self.app, "store", None)
-        if store is None:
-            self.query_one("#legend", Static).update("No database: comparisons come from stored laps.")
-            return
+    def reload(self, store: Any) -> None:
         sel = self.app.selection  # type: ignore[attr-defined]
         self.load(store, list(sel.lap_ids), sel.session_id)
 
     @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
     def load(self, store: Any, lap_ids: list[int], session_id: int | None) -> None:
         if len(lap_ids) < 2:
-            if session_id is None:
-                sessions = data.queries.sessions(store)
-                session_id = sessions[-1]["id"] if sessions else None
+            session_id = data.session_or_latest(store, session_id)
             laps = data.queries.laps(store, session_id) if session_id is not None else []
             lap_ids = data.fastest_clean(laps, 2)
         try:

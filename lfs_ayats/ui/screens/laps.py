@@ -9,23 +9,22 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from .. import data
 from ..format import lap_time
 from ..messages import LapsChanged, LapsLoaded
-from ..widgets.replay_bar import ReplayBar
-from ..widgets.status import StatusBar
+from .base import StoredDataScreen, cursor_key
 
 
-class LapsScreen(Screen[None]):
+class LapsScreen(StoredDataScreen):
     BINDINGS = [
         Binding("space", "toggle", "Pick lap"),
         Binding("c", "compare", "Compare picked"),
         Binding("d", "driver", "Next driver"),
         Binding("r", "reload", "Reload"),
     ]
+    NO_STORE = ("#laps-summary", "No database: lap tables come from stored sessions.")
 
     def __init__(self) -> None:
         super().__init__()
@@ -36,33 +35,20 @@ class LapsScreen(Screen[None]):
         yield Static("Laps", id="laps-title", classes="screen-title")
         yield DataTable(id="laps", cursor_type="row", zebra_stripes=True)
         yield Static(id="laps-summary")
-        yield ReplayBar(id="replay-bar")
-        yield StatusBar(id="status")
-        yield Footer()
+        yield from self.chrome()
 
-    def on_mount(self) -> None:
-        self.query_one("#replay-bar").display = getattr(self.app, "source_kind", "") == "replay"
-        self.action_reload()
+    def setup(self) -> None:
         self.query_one(DataTable).focus()
 
-    def on_screen_resume(self) -> None:
-        self.action_reload()
-
-    def action_reload(self) -> None:
-        store = getattr(self.app, "store", None)
-        if store is None:
-            self.query_one("#laps-summary", Static).update("No database: lap tables come from stored sessions.")
-            return
+    def reload(self, store: Any) -> None:
         self.load(store, self.app.selection.session_id)  # type: ignore[attr-defined]
 
     @work(thread=True, exclusive=True, group="laps", exit_on_error=False)
     def load(self, store: Any, session_id: int | None) -> None:
+        session_id = data.session_or_latest(store, session_id)
         if session_id is None:
-            sessions = [s for s in data.queries.sessions(store) if s]
-            if not sessions:
-                self.post_message(LapsLoaded(None, []))
-                return
-            session_id = sessions[-1]["id"]
+            self.post_message(LapsLoaded(None, []))
+            return
         table = data.lap_table(store, session_id)
         self.post_message(LapsLoaded(table.session, [{"table": table}]))
 
@@ -129,10 +115,7 @@ class LapsScreen(Screen[None]):
         self.query_one("#laps-summary", Static).update(_stack(table, legend))
 
     def _current(self) -> int | None:
-        grid = self.query_one(DataTable)
-        if not grid.row_count:
-            return None
-        key = grid.coordinate_to_cell_key(grid.cursor_coordinate).row_key.value
+        key = cursor_key(self.query_one(DataTable))
         return int(key) if key is not None else None
 
     def action_toggle(self) -> None:

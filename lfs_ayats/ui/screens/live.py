@@ -6,22 +6,20 @@ import numpy as np
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..view import LiveView
 from ..widgets.channel import ChannelSpark, nice_ceiling
 from ..widgets.eventlog import EventLog
 from ..widgets.gauges import GearShift, LapPanel
-from ..widgets.replay_bar import ReplayBar
-from ..widgets.status import StatusBar
 from ..widgets.tower import TimingTower
+from .base import AppScreen
 
 SPEED_STEPS_KMH = (160.0, 200.0, 250.0, 300.0, 350.0, 400.0)
 RPM_STEPS = (6000.0, 7000.0, 8000.0, 9000.0, 10000.0, 12000.0, 15000.0, 20000.0)
 
 
-class LiveScreen(Screen[None]):
+class LiveScreen(AppScreen):
     """What a driver glances at; the app's clock calls `on_clock` with a fresh `LiveView`."""
 
     TITLE = "Live"
@@ -58,12 +56,9 @@ class LiveScreen(Screen[None]):
                 yield LapPanel(id="lap")
                 yield EventLog(id="events")
             yield TimingTower(id="tower")
-        yield ReplayBar(id="replay-bar")
-        yield StatusBar(id="status")
-        yield Footer()
+        yield from self.chrome()
 
-    def on_mount(self) -> None:
-        self.query_one("#replay-bar").display = getattr(self.app, "source_kind", "") == "replay"
+    def setup(self) -> None:
         self.query_one("#notice", Static).display = False
 
     def show_notice(self, text: str) -> None:

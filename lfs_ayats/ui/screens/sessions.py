@@ -7,22 +7,21 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from .. import data
 from ..messages import LapsChanged, SessionsLoaded
-from ..widgets.replay_bar import ReplayBar
-from ..widgets.status import StatusBar
+from .base import StoredDataScreen, cursor_key
 
 
-class SessionsScreen(Screen[None]):
+class SessionsScreen(StoredDataScreen):
     BINDINGS = [
         Binding("enter", "open_laps", "Open laps"),
         Binding("c", "open_compare", "Compare best two"),
         Binding("slash", "filter", "Filter"),
         Binding("r", "reload", "Reload"),
     ]
+    NO_STORE = ("#sessions-note", "No database: start with --db URL to see stored sessions.")
 
     def __init__(self) -> None:
         super().__init__()
@@ -34,25 +33,14 @@ class SessionsScreen(Screen[None]):
         yield Input(placeholder="filter: track, car, date or mode (e.g. 'GM1 XFG 2026-11')", id="filter")
         yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
         yield Static(id="sessions-note", classes="note")
-        yield ReplayBar(id="replay-bar")
-        yield StatusBar(id="status")
-        yield Footer()
+        yield from self.chrome()
 
-    def on_mount(self) -> None:
+    def setup(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Id", "Started (UTC)", "Track", "Mode", "Cars", "Drivers", "Laps", "Source")
-        self.query_one("#replay-bar").display = getattr(self.app, "source_kind", "") == "replay"
-        self.action_reload()
         table.focus()
 
-    def on_screen_resume(self) -> None:
-        self.action_reload()
-
-    def action_reload(self) -> None:
-        store = getattr(self.app, "store", None)
-        if store is None:
-            self.query_one("#sessions-note", Static).update("No database: start with --db URL to see stored sessions.")
-            return
+    def reload(self, store: Any) -> None:
         self.load(store)
 
     @work(thread=True, exclusive=True, group="sessions", exit_on_error=False)
@@ -96,10 +84,7 @@ class SessionsScreen(Screen[None]):
         self.query_one("#sessions-note", Static).update(note + "   enter: laps · c: compare the two fastest laps")
 
     def _current(self) -> int | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        key = cursor_key(self.query_one(DataTable))
         return int(key) if key is not None else None
 
     def action_open_laps(self) -> None:
