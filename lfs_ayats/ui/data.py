@@ -52,7 +52,7 @@ def all_time_reference(engine: Any, track: str, car: str) -> Reference | None:
         session = queries.session(engine, lap["session_id"]) or {}
         date = str(session.get("started_at") or "")[:10] or f"session {lap['session_id']}"
         return Reference(0, lap["driver"], lap["lap"], lap["time_ms"], trace.distance_m, trace.elapsed_s,
-                         note=f"{lap_clock(lap['time_ms'])} ({lap['driver']}, {date})")
+                         note=f"{lap_clock(lap['time_ms'])} · {date} · {lap['driver']}")
     return None
 
 
