@@ -21,6 +21,8 @@ from .codec import (
     encode,
     encode_outgauge,
     encode_outsim,
+    outgauge_layout,
+    outsim_layout,
     packet_class,
 )
 from .fields import LFSStr
@@ -44,6 +46,8 @@ __all__ = [
     "encode",
     "encode_outgauge",
     "encode_outsim",
+    "outgauge_layout",
+    "outsim_layout",
     "packet_class",
 ]
 

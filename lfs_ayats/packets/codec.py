@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import struct
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import construct as cs
@@ -21,7 +22,7 @@ from . import outsim as os_
 from .constants import ISP
 from .fastpath import NotFlat, flat_decoder
 from .insim import BODIES
-from .model import Packet, RawPacket, Record, RecordArray, numpy_dtype, record_for, unwrap
+from .model import Packet, RawPacket, Record, RecordArray, block_dtype, numpy_dtype, record_for, unwrap
 
 MAX_FRAME = 1020
 
@@ -278,6 +279,44 @@ def decode_outsim(data: bytes | bytearray | memoryview, opts: int | None = None)
     if opts & 1 and bytes(data[:4]) != b"LFST":
         raise PacketError("OutSim2", "the header is not 'LFST'", 0, data)
     return _outsim2_fast(opts)(bytes(data), 0)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=64)
+def outsim_layout(size: int, opts: int | None = None) -> tuple[str, np.dtype, int] | None:
+    """(packet name, structured dtype, Opts) that `decode_outsim` would read a `size`-byte datagram with.
+
+    For decoding many datagrams of one size at once (`np.frombuffer`); None where `decode_outsim`
+    would refuse every datagram of that size. The OutSimPack2 'LFST' header is for the caller to check.
+    """
+    if opts is None or opts == 0:
+        if size in (os_.OUTSIM_SIZE, os_.OUTSIM_ID_SIZE):
+            tail = (cs.Int32sl,) if size == os_.OUTSIM_ID_SIZE else ()
+            layout = cs.Struct(*os_.OutSimPack.subcons[:-1], *("ID" / t for t in tail))
+            dtype = block_dtype(layout)
+            return None if dtype is None else ("OutSim", dtype, 0)
+        if opts == 0:
+            return None
+        guessed = os_.opts_by_size().get(size)
+        if guessed is None:
+            return None
+        opts = guessed
+    try:
+        if size != os_.outsim2_size(opts):
+            return None
+    except ValueError:
+        return None
+    dtype = block_dtype(os_.outsim2_struct(opts))
+    return None if dtype is None else ("OutSim2", dtype, opts)
+
+
+@lru_cache(maxsize=4)
+def outgauge_layout(size: int) -> np.dtype | None:
+    """The structured dtype `decode_outgauge` reads a `size`-byte datagram with; None if it would refuse it."""
+    if size == og.OUTGAUGE_SIZE:
+        return block_dtype(cs.Struct(*og.OutGaugePack.subcons[:-1]))
+    if size == og.OUTGAUGE_ID_SIZE:
+        return block_dtype(cs.Struct(*og.OutGaugePack.subcons[:-1], "ID" / cs.Int32sl))
+    return None
 
 
 def encode_outsim(packet: Record) -> bytes:

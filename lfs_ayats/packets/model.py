@@ -242,6 +242,46 @@ def numpy_dtype(struct: cs.Struct) -> np.dtype | None:
     return np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": offset})
 
 
+def block_dtype(struct: cs.Struct) -> np.dtype | None:
+    """A structured dtype for a fixed-size Struct that may nest Structs and Arrays (OutSim, OutGauge).
+
+    Numbers keep their type, arrays become subarrays, nested Structs nested dtypes, and any other
+    fixed-size field (text, a constant header) raw bytes; None if something has no fixed size.
+    """
+    names: list[str] = []
+    formats: list[Any] = []
+    offsets: list[int] = []
+    offset = 0
+    for sc in struct.subcons:
+        inner = unwrap(sc)
+        try:
+            size = int(sc.sizeof())
+        except (cs.SizeofError, cs.ConstructError):
+            return None
+        if sc.name is not None:
+            kind = _field_dtype(inner, size)
+            if kind is None:
+                return None
+            names.append(sc.name)
+            formats.append(kind)
+            offsets.append(offset)
+        offset += size
+    return np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": offset})
+
+
+def _field_dtype(inner: cs.Construct, size: int) -> Any:
+    if isinstance(inner, cs.FormatField):
+        if inner.fmtstr[0] != "<" and inner.length > 1:
+            return None
+        return _DTYPE_BY_LETTER.get(inner.fmtstr[-1])
+    if isinstance(inner, cs.Struct):
+        return block_dtype(inner)
+    if isinstance(inner, cs.Array) and isinstance(inner.count, int):
+        element = _field_dtype(unwrap(inner.subcon), size // inner.count if inner.count else 0)
+        return None if element is None else (element, (inner.count,))
+    return f"V{size}" if size else None
+
+
 def record_name(subcon: cs.Construct) -> str | None:
     """The innermost name on the way down to a Struct: `"A" / ("CarContact" / Struct)` -> CarContact."""
     name = None

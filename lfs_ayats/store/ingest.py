@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from time import perf_counter
 
@@ -20,7 +21,7 @@ from sqlalchemy import Engine, select
 
 from lfs_ayats.telemetry.events import Event
 from lfs_ayats.telemetry.feed import Feed
-from lfs_ayats.wire.capture import CaptureReader
+from lfs_ayats.wire.capture import CaptureReader, CaptureRecord
 
 from .admin import discard_sessions
 from .sink import EventSink, SinkCounters, SourceInfo
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 FLUSH_ROWS = 400_000  # buffered samples before a flush: ~10 min of a 32-car race, a few MB of numpy
 PROGRESS_EVERY = 20_000  # records between progress callbacks
+WINDOW = 4096  # records fed at once (Feed.feed_records): a few seconds of a race
 
 Progress = Callable[[int, int], None]  # (records done, records in all)
 
@@ -109,15 +111,17 @@ def import_capture(path: str | os.PathLike[str], engine: Engine, *, progress: Pr
         feed = Feed([handle])
         total = len(reader)
         try:
-            for n, record in enumerate(reader.records(), 1):
-                feed.feed_record(record)
+            n = 0
+            for window in batched(reader.records(), WINDOW):
+                feed.feed_records(window)  # the viewed car's OutSim/OutGauge column-wise
                 if failures:
                     raise failures[0]
                 if sink.pending >= flush_rows:
                     started = perf_counter()
                     sink.flush()
                     spent += perf_counter() - started
-                if progress is not None and n % PROGRESS_EVERY == 0:
+                before, n = n, n + len(window)
+                if progress is not None and n // PROGRESS_EVERY != before // PROGRESS_EVERY:
                     progress(n, total)
             feed.flush()
             started = perf_counter()
@@ -143,6 +147,13 @@ def import_capture(path: str | os.PathLike[str], engine: Engine, *, progress: Pr
     result.store_wait_seconds = sink.wait_seconds
     result.decode_errors = feed.counters.decode_errors + feed.counters.listener_errors
     return result
+
+
+def batched(records: Iterable[CaptureRecord], size: int) -> Iterator[list[CaptureRecord]]:
+    """Lists of up to `size` records (itertools.batched arrives with Python 3.12)."""
+    it = iter(records)
+    while chunk := list(islice(it, size)):
+        yield chunk
 
 
 def _discard_quietly(engine: Engine, session_ids: list[int]) -> None:

@@ -48,6 +48,13 @@ from lfs_ayats.telemetry.events import (
     ResultConfirmed,
     SplitCompleted,
     StateReported,
+    ViewedSamples,
+)
+from lfs_ayats.telemetry.viewed_columns import (
+    GAUGE_COLUMNS,
+    MOTION_COLUMNS,
+    MOTION_WHEEL_COLUMNS,
+    WHEEL_COLUMNS,
 )
 
 from .blocks import block_row, merged_row, split_by_car_and_lap
@@ -56,15 +63,9 @@ from .tables import blocks_table, drivers_table, events_table, laps_table, sessi
 CAR_CHANNELS = ("node", "position", "info", "x_m", "y_m", "z_m", "speed_mps", "direction_rad", "heading_rad",
                 "yaw_rate_radps", "invalid", "lap_fraction", "lap_distance_m", "accel_long_mps2", "accel_lat_mps2",
                 "gap_to_leader_s", "interval_s")
-GAUGE_CHANNELS = ("time_ms", "gear", "speed_mps", "rpm", "turbo_pa", "engine_temp_c", "fuel_fraction",
-                  "oil_pressure_pa", "oil_temp_c", "dash_lights", "show_lights", "throttle", "brake", "clutch",
-                  "flags", "invalid")
-MOTION_CHANNELS = ("heading_rad", "pitch_rad", "roll_rad", "x_m", "y_m", "z_m", "speed_mps", "throttle", "brake",
-                   "clutch", "handbrake", "steer_rad", "engine_speed_radps", "max_torque_nm", "lap_distance_m",
-                   "driven_distance_m", "steer_torque_nm", "invalid")
-WHEELS = ("rl", "rr", "fl", "fr")
-WHEEL_CHANNELS = ("susp_deflect_m", "vertical_load_n", "slip_ratio", "tan_slip_angle", "ang_vel_radps")
-MOTION_WHEEL_COLUMNS = tuple(f"{c}_{w}" for w in WHEELS for c in WHEEL_CHANNELS)
+GAUGE_CHANNELS = GAUGE_COLUMNS
+MOTION_CHANNELS = MOTION_COLUMNS
+WHEEL_CHANNELS = WHEEL_COLUMNS
 MAX_PLID = 256
 
 _gauge_values = attrgetter("t", "plid", *GAUGE_CHANNELS)
@@ -112,8 +113,8 @@ class _Batch:
 
     session_id: int | None
     cars: list[CarSamples]
-    gauge: list[tuple[Any, ...]]
-    motion: list[tuple[Any, ...]]
+    gauge: list[dict[str, np.ndarray]]
+    motion: list[dict[str, np.ndarray]]
     laps: list[dict[str, Any]]
     events: list[dict[str, Any]]
     reclassified: list[LapReclassified]
@@ -147,8 +148,8 @@ class EventSink:
         self._fuel: dict[int, float] = {}
         self._cars: list[CarSamples] = []
         self._car_rows = 0
-        self._gauge: list[tuple[Any, ...]] = []
-        self._motion: list[tuple[Any, ...]] = []
+        self._gauge = _Viewed(("lap", "t", "plid", *GAUGE_CHANNELS))
+        self._motion = _Viewed(("lap", "t", "plid", *MOTION_CHANNELS, *MOTION_WHEEL_COLUMNS))
         self._laps: list[dict[str, Any]] = []
         self._events: list[dict[str, Any]] = []
         self._reclassified: list[LapReclassified] = []
@@ -161,7 +162,7 @@ class EventSink:
     @property
     def pending(self) -> int:
         """Buffered rows (car samples count one per car)."""
-        return self._car_rows + len(self._gauge) + len(self._motion) + len(self._laps) + len(self._events)
+        return self._car_rows + self._gauge.rows + self._motion.rows + len(self._laps) + len(self._events)
 
     def handle(self, ev: Event) -> None:
         self.last_t = ev.t
@@ -172,9 +173,14 @@ class EventSink:
                 return
             lap = int(self._lap[ev.plid]) if 0 <= ev.plid < MAX_PLID else 0  # the lap per IS_MCI, so far
             if isinstance(ev, GaugeSample):
-                self._gauge.append((lap, *_gauge_values(ev)))
+                self._gauge.add_row((lap, *_gauge_values(ev)))
             else:
-                self._motion.append((lap, *_motion_values(ev), *_wheel_values(ev)))
+                self._motion.add_row((lap, *_motion_values(ev), *_wheel_values(ev)))
+        elif isinstance(ev, ViewedSamples):
+            if self.session is None and self._need_session(ev) is None:
+                self.counters.ignored += len(ev) - 1  # _need_session counted one
+                return
+            (self._gauge if ev.source == "gauge" else self._motion).add_columns(ev.columns)
         elif isinstance(ev, LapCompleted):
             self._lap_completed(ev)
         elif isinstance(ev, LapReclassified):
@@ -240,10 +246,10 @@ class EventSink:
 
     def _take(self) -> _Batch:
         session = self.session
-        batch = _Batch(None if session is None else session.id, self._cars, self._gauge, self._motion, self._laps,
-                       self._events, self._reclassified, self._completed)
+        batch = _Batch(None if session is None else session.id, self._cars, self._gauge.take(), self._motion.take(),
+                       self._laps, self._events, self._reclassified, self._completed)
         self._laps, self._events, self._reclassified, self._completed = [], [], [], []
-        self._cars, self._car_rows, self._gauge, self._motion = [], 0, [], []
+        self._cars, self._car_rows = [], 0
         return batch
 
     def _write(self, batch: _Batch) -> None:
@@ -420,14 +426,44 @@ class EventSink:
                 columns[name] = np.concatenate([getattr(s, name) for s in sets])
             out += [block_row(session_id, p, lap, "cars", cols) for p, lap, cols in split_by_car_and_lap(columns)]
             self.counters.samples += len(columns["t"])
-        for source, rows, names in (("gauge", batch.gauge, GAUGE_CHANNELS),
-                                    ("motion", batch.motion, MOTION_CHANNELS + MOTION_WHEEL_COLUMNS)):
-            if not rows:
+        for source, pieces in (("gauge", batch.gauge), ("motion", batch.motion)):
+            if not pieces:
                 continue
-            columns = _columns(rows, ("lap", "t", "plid", *names))
+            columns = pieces[0] if len(pieces) == 1 else {
+                name: np.concatenate([p[name] for p in pieces]) for name in pieces[0]}
             out += [block_row(session_id, p, lap, source, cols) for p, lap, cols in split_by_car_and_lap(columns)]
-            self.counters.samples += len(rows)
+            self.counters.samples += len(columns["t"])
         return out
+
+
+class _Viewed:
+    """One viewed-car source's buffered samples: column pieces (imports) and rows (live), in arrival order."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.rows = 0
+        self._pieces: list[dict[str, np.ndarray]] = []
+        self._tuples: list[tuple[Any, ...]] = []
+
+    def add_row(self, row: tuple[Any, ...]) -> None:
+        self._tuples.append(row)
+        self.rows += 1
+
+    def add_columns(self, columns: dict[str, np.ndarray]) -> None:
+        self._close_rows()
+        self._pieces.append({name: columns[name] for name in self.names})
+        self.rows += len(columns["t"])
+
+    def take(self) -> list[dict[str, np.ndarray]]:
+        """Everything buffered, as column pieces; the buffer is empty after."""
+        self._close_rows()
+        pieces, self._pieces, self.rows = self._pieces, [], 0
+        return pieces
+
+    def _close_rows(self) -> None:
+        if self._tuples:
+            self._pieces.append(_columns(self._tuples, self.names))
+            self._tuples = []
 
 
 def _contact_detail(car: ContactCar, other: ContactCar, closing_speed_mps: float) -> dict[str, Any]:

@@ -220,6 +220,12 @@ def _outsim_blocks(packet: Any) -> tuple[int | None, Any, Any, Any, Any, Any, An
             packet.OSDistance, packet.OSExtra1, packet.OSWheels or ())
 
 
+def motion_speed(vel: tuple[float, float, float]) -> float:
+    """|velocity|, written the way numpy computes it column-wise (viewed_columns), so both agree to the bit."""
+    vx, vy, vz = vel
+    return math.sqrt(vx * vx + vy * vy + vz * vz)
+
+
 def motion_sample(packet: Any, t: float, plid: int = 0) -> MotionSample:
     """An OutSim datagram (legacy OutSimPack or OutSimPack2 with any Opts); `plid` is the viewed player.
 
@@ -245,7 +251,7 @@ def motion_sample(packet: Any, t: float, plid: int = 0) -> MotionSample:
         pos = main.Pos
         x, y, z = (units.position_m(float(pos[0])), units.position_m(float(pos[1])),
                    units.position_m(float(pos[2])))
-        speed = math.hypot(*vel)
+        speed = motion_speed(vel)
         bad = validate.position(x, y, z)
         if math.isfinite(speed) and not 0.0 <= speed <= validate.MAX_SPEED_MPS:
             bad |= _SPEED
@@ -305,7 +311,7 @@ def _motion_checked(packet: Any, t: float, plid: int = 0) -> MotionSample:
         ang_vel, accel, vel = c.vec(main.AngVel), c.vec(main.Accel), c.vec(main.Vel)
         heading, pitch, roll = c.f(main.Heading), c.f(main.Pitch), c.f(main.Roll)
         x, y, z = (units.position_m(float(v)) for v in main.Pos)
-        speed = math.hypot(*vel)
+        speed = motion_speed(vel)
         c.bad |= validate.position(x, y, z)
         if math.isfinite(speed):  # a non-finite velocity is flagged already
             c.bad |= validate.speed(speed)[1]

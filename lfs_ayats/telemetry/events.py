@@ -67,6 +67,22 @@ class CarSamples(Event):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class ViewedSamples(Event):
+    """A run of the viewed car's OutSim ("motion") or OutGauge ("gauge") samples at once, column-wise.
+
+    What an import hands on instead of one `MotionSample` / `GaugeSample` per datagram: float64
+    columns named as the store keeps them (`viewed_columns.MOTION_COLUMNS` ... ) plus "t" (feed
+    time), "plid" and "lap" (int64: the player's lap as IS_MCI said when the datagram came).
+    """
+
+    source: str
+    columns: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.columns["t"])
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class NodeLaps(Event):
     """IS_NLP: path node, lap and position of every car."""
 

@@ -389,6 +389,21 @@ class SessionState:
         self.ruler.observe(ev.t, ev.lap_distance_m, ev.speed_mps, ev.x_m, ev.y_m, vel[0], vel[1], lfs_t)
         return [ev]
 
+    # -- the viewed car, column-wise (imports: see Feed.feed_records) --------------------------------
+
+    def motion_seen(self, t: float, distance: float, speed: float, x: float, y: float, vx: float, vy: float,
+                    lfs_t: float | None) -> None:
+        """What `apply(MotionSample)` does to the state, from the sample's values alone."""
+        self.ruler.observe(t, distance, speed, x, y, vx, vy, lfs_t)
+
+    def gauge_seen(self, t: float, plid: int) -> list[Event]:
+        """What `apply(GaugeSample)` does to the state: the events it implies (a `ViewChanged`)."""
+        return self._view(t, plid)
+
+    def mci_lap(self, plid: int) -> int:
+        """The player's lap as the latest IS_MCI said (0 before any)."""
+        return int(self._mci_lap[plid]) if 0 <= plid < MAX_PLID else 0
+
     # -- laps, pits and incidents --------------------------------------------------------------------
 
     def _split(self, ev: SplitCompleted) -> list[Event]:
