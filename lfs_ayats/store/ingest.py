@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from time import perf_counter
+from typing import Literal
 
 from sqlalchemy import Engine, select
 
@@ -26,10 +27,11 @@ from lfs_ayats.wire.capture import CaptureReader, CaptureRecord
 from .admin import discard_sessions
 from .sink import EventSink, SinkCounters, SourceInfo
 from .tables import sessions_table
+from .write_process import shareable
 
 log = logging.getLogger(__name__)
 
-FLUSH_ROWS = 400_000  # buffered samples before a flush: ~10 min of a 32-car race, a few MB of numpy
+FLUSH_ROWS = 100_000  # buffered samples before a flush: ~10 min of a 32-car race, a few MB of numpy
 PROGRESS_EVERY = 20_000  # records between progress callbacks
 WINDOW = 4096  # records fed at once (Feed.feed_records): a few seconds of a race
 
@@ -72,11 +74,13 @@ def _started_at(header: dict[str, object]) -> datetime | None:
 
 
 def import_capture(path: str | os.PathLike[str], engine: Engine, *, progress: Progress | None = None,
-                   flush_rows: int = FLUSH_ROWS, background: bool = True) -> ImportResult:
+                   flush_rows: int = FLUSH_ROWS, background: bool | Literal["thread", "process"] = True
+                   ) -> ImportResult:
     """Write a capture's sessions, drivers, laps, events and samples (nothing if it was imported before).
 
-    `background`: batches are built and written by a thread of the sink's own while this one goes
-    on decoding (the same rows either way; False keeps everything on the calling thread).
+    `background`: batches are built and written elsewhere while this thread goes on decoding (the
+    same rows either way): True is a process of their own where the database can be opened twice
+    (not an in-memory SQLite), else a thread; False keeps everything on the calling thread.
     """
     path = Path(path)
     sha = file_sha256(path)
@@ -92,7 +96,9 @@ def import_capture(path: str | os.PathLike[str], engine: Engine, *, progress: Pr
         info = SourceInfo("capture", str(path.resolve()), sha, str(header.get("lfs_version") or ""),
                           _started_at(header))
         # The sink's own thread writes each batch while this one decodes the next (two cores).
-        sink = EventSink(engine, info, background=background)
+        if background is True:
+            background = "process" if shareable(engine) else "thread"
+        sink = EventSink(engine, info, background=background, hold_laps=True)
         failures: list[BaseException] = []
 
         spent = 0.0  # in this thread: buffering events, handing batches over, waiting for the writer
@@ -116,7 +122,7 @@ def import_capture(path: str | os.PathLike[str], engine: Engine, *, progress: Pr
                 feed.feed_records(window)  # the viewed car's OutSim/OutGauge column-wise
                 if failures:
                     raise failures[0]
-                if sink.pending >= flush_rows:
+                if sink.fresh >= flush_rows:
                     started = perf_counter()
                     sink.flush()
                     spent += perf_counter() - started

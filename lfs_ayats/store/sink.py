@@ -15,10 +15,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Engine, insert, update
 
 from lfs_ayats.telemetry.events import (
     CarFinished,
@@ -57,8 +57,9 @@ from lfs_ayats.telemetry.viewed_columns import (
     WHEEL_COLUMNS,
 )
 
-from .blocks import block_row, merged_row, split_by_car_and_lap
-from .tables import blocks_table, drivers_table, events_table, laps_table, sessions_table
+from .batch_write import Batch, Written, write_batch
+from .tables import drivers_table, sessions_table
+from .write_process import WriterProcess
 
 CAR_CHANNELS = ("node", "position", "info", "x_m", "y_m", "z_m", "speed_mps", "direction_rad", "heading_rad",
                 "yaw_rate_radps", "invalid", "lap_fraction", "lap_distance_m", "accel_long_mps2", "accel_lat_mps2",
@@ -107,32 +108,25 @@ class _Open:
     cars: set[str] = field(default_factory=set)
 
 
-@dataclass
-class _Batch:
-    """What one flush writes, taken out of the sink's buffers."""
-
-    session_id: int | None
-    cars: list[CarSamples]
-    gauge: list[dict[str, np.ndarray]]
-    motion: list[dict[str, np.ndarray]]
-    laps: list[dict[str, Any]]
-    events: list[dict[str, Any]]
-    reclassified: list[LapReclassified]
-    completed: list[tuple[int, int]]
-
-
 class EventSink:
     """Buffers one feed's events for one database; not thread-safe (one thread calls it).
 
-    With `background=True` a flush hands its batch to a thread of the sink's own, which builds the
-    blocks and writes them while the caller goes on decoding: Arrow encoding, compression and the
-    database's executemany release the GIL, so an import uses a second core. Every other write
-    (sessions, drivers) first waits for that batch, so the database sees the writes in order.
+    With `background` a flush hands its batch over and returns: "process" writes in a process of
+    the sink's own (store/write_process.py: a second core for real), "thread" (or True) in a thread.
+    Every other write (sessions, drivers) first waits for that batch, so the database sees the
+    writes in order.
     """
 
-    def __init__(self, engine: Engine, info: SourceInfo | None = None, *, background: bool = False) -> None:
+    def __init__(self, engine: Engine, info: SourceInfo | None = None, *,
+                 background: bool | Literal["thread", "process"] = False, hold_laps: bool = False) -> None:
         self.engine = engine
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="lfs-ayats-sink") if background else None
+        self._process = WriterProcess(engine) if background == "process" else None
+        # An import's flushes keep each car's lap in progress for the next one, so a lap is written
+        # once, whole: merging the pieces of a lap cut by a flush (read back, decode, re-encode)
+        # cost as much as writing it. Live flushes every second and merges instead.
+        self.hold_laps = hold_laps
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="lfs-ayats-sink") if background in (
+            True, "thread") else None
         self._in_flight: Future[None] | None = None
         self.write_seconds = 0.0  # spent building and writing batches (in the writer thread, if any)
         self.wait_seconds = 0.0  # spent by the caller waiting for the writer thread
@@ -146,14 +140,14 @@ class EventSink:
         self._lap = np.zeros(MAX_PLID, np.int64)  # each car's lap being driven, from IS_MCI
         self._top = np.full(MAX_PLID, np.nan)  # top speed in the lap so far
         self._fuel: dict[int, float] = {}
-        self._cars: list[CarSamples] = []
-        self._car_rows = 0
+        self._cars = _Viewed(("t", "plid", "lap", *CAR_CHANNELS))
         self._gauge = _Viewed(("lap", "t", "plid", *GAUGE_CHANNELS))
         self._motion = _Viewed(("lap", "t", "plid", *MOTION_CHANNELS, *MOTION_WHEEL_COLUMNS))
         self._laps: list[dict[str, Any]] = []
         self._events: list[dict[str, Any]] = []
         self._reclassified: list[LapReclassified] = []
         self._completed: list[tuple[int, int]] = []  # (plid, lap) whose blocks to merge into one per source
+        self._held = 0
         self.last_flush = time.monotonic()
         self.last_t = 0.0
 
@@ -162,7 +156,12 @@ class EventSink:
     @property
     def pending(self) -> int:
         """Buffered rows (car samples count one per car)."""
-        return self._car_rows + self._gauge.rows + self._motion.rows + len(self._laps) + len(self._events)
+        return self._cars.rows + self._gauge.rows + self._motion.rows + len(self._laps) + len(self._events)
+
+    @property
+    def fresh(self) -> int:
+        """Buffered rows that came since the last flush (`pending` less the laps held back)."""
+        return self.pending - self._held
 
     def handle(self, ev: Event) -> None:
         self.last_t = ev.t
@@ -210,75 +209,78 @@ class EventSink:
                 kind, plid, detail = row
                 self._event(ev, kind, plid, detail)
 
-    def flush(self) -> None:
-        """Write every buffer in one transaction (in the writer thread, if the sink has one)."""
-        batch = self._take()
-        if self._thread is None:
+    def flush(self, *, everything: bool = False) -> None:
+        """Write the buffers in one transaction (in the writer thread, if the sink has one).
+
+        With `hold_laps`, samples of each car's lap in progress stay for a later flush unless
+        `everything` (the end of a session or of the input).
+        """
+        batch = self._take(hold=self.hold_laps and not everything)
+        if self._thread is None and self._process is None:
             self._write(batch)
             return
         self.wait()  # one batch in flight at a time: bounded memory, and writes in order
-        self._in_flight = self._thread.submit(self._write, batch)
+        if self._process is not None:
+            self._process.submit(batch)
+        else:
+            assert self._thread is not None
+            self._in_flight = self._thread.submit(self._write, batch)
 
     def wait(self) -> None:
-        """Wait for the batch being written in the writer thread, re-raising what it raised."""
+        """Wait for the batch being written in the background, re-raising what it raised."""
         started = time.perf_counter()
         future, self._in_flight = self._in_flight, None
         try:
             if future is not None:
                 future.result()
+            if self._process is not None:
+                written = self._process.wait()
+                if written is not None:
+                    self._account(written)
         finally:
             self.wait_seconds += time.perf_counter() - started
 
     def close(self) -> None:
         """Flush, and note the end of the session in progress."""
         try:
-            self.flush()
+            self.flush(everything=True)
             self.wait()
             self._close_session(self.last_t)
         finally:
             self.stop_thread()
 
     def stop_thread(self) -> None:
-        """End the writer thread once the batch in flight is written (a failure there is not raised)."""
+        """End the writer thread or process once the batch in flight is written (a failure there is not raised)."""
         if self._thread is not None:
             self._thread.shutdown(wait=True)
             self._thread = None
+        if self._process is not None:
+            self._process.close()
+            self._process = None
 
-    def _take(self) -> _Batch:
+    def _take(self, hold: bool = False) -> Batch:
         session = self.session
-        batch = _Batch(None if session is None else session.id, self._cars, self._gauge.take(), self._motion.take(),
-                       self._laps, self._events, self._reclassified, self._completed)
+        current = self._lap if hold else None
+        batch = Batch(None if session is None else session.id, self._cars.take(current),
+                       self._gauge.take(current), self._motion.take(current), self._laps, self._events,
+                       self._reclassified, self._completed)
         self._laps, self._events, self._reclassified, self._completed = [], [], [], []
-        self._cars, self._car_rows = [], 0
+        self._held = self._cars.rows + self._gauge.rows + self._motion.rows
         return batch
 
-    def _write(self, batch: _Batch) -> None:
-        started = time.perf_counter()
-        session_id = batch.session_id
-        if session_id is not None:
-            blocks = self._blocks(session_id, batch)
-            with self.engine.begin() as conn:
-                if batch.laps:
-                    conn.execute(insert(laps_table), batch.laps)
-                if batch.events:
-                    conn.execute(insert(events_table), batch.events)
-                for ev in batch.reclassified:
-                    laps = laps_table.c
-                    conn.execute(update(laps_table).where(laps.session_id == session_id, laps.plid == ev.plid,
-                                                          laps.lap == ev.lap)
-                                 .values(clean=ev.clean, reason=ev.reasons[0] if ev.reasons else "",
-                                         reasons=list(ev.reasons), notes=list(ev.notes)))
-                if blocks:
-                    conn.execute(insert(blocks_table), blocks)
-                self._merge_completed(conn, session_id, batch.completed)
-            self.counters.laps += len(batch.laps)
-            self.counters.events += len(batch.events)
-            self.counters.blocks += len(blocks)
+    def _write(self, batch: Batch) -> None:
+        self._account(write_batch(self.engine, batch))
+
+    def _account(self, written: Written) -> None:
+        counters = self.counters
+        counters.laps += written.laps
+        counters.events += written.events
+        counters.blocks += written.blocks
+        counters.samples += written.samples
+        counters.flushes += 1
+        counters.flush_seconds_max = max(counters.flush_seconds_max, written.seconds)
+        self.write_seconds += written.seconds
         self.last_flush = time.monotonic()
-        self.counters.flushes += 1
-        spent = time.perf_counter() - started
-        self.write_seconds += spent
-        self.counters.flush_seconds_max = max(self.counters.flush_seconds_max, spent)
 
     # -- sessions and drivers ------------------------------------------------------------------------
 
@@ -332,7 +334,7 @@ class EventSink:
         session = self.session
         if session is None:
             return
-        self.flush()
+        self.flush(everything=True)
         self.wait()
         with self.engine.begin() as conn:
             conn.execute(update(sessions_table).where(sessions_table.c.id == session.id)
@@ -368,8 +370,8 @@ class EventSink:
             return
         np.fmax.at(self._top, plid, ev.speed_mps)
         self.session.content = True  # type: ignore[union-attr]
-        self._cars.append(ev)
-        self._car_rows += len(ev)
+        self._cars.add_columns({"t": np.full(len(ev), ev.t), "plid": ev.plid, "lap": ev.lap,
+                                **{name: getattr(ev, name) for name in CAR_CHANNELS}})
 
     def _lap_completed(self, ev: LapCompleted) -> None:
         session = self._need_session(ev)
@@ -399,45 +401,9 @@ class EventSink:
         self._events.append({"session_id": session.id, "kind": kind, "plid": plid, "lap": lap, "t": ev.t,
                              "time_ms": getattr(ev, "time_ms", None), "detail": detail})
 
-    def _merge_completed(self, conn: Connection, session_id: int, completed: list[tuple[int, int]]) -> None:
-        # Timed flushes (~1 s, live) and big-batch flushes (imports) cut a lap into several blocks;
-        # once the lap is over its blocks become one per source, so reading a lap is one row each.
-        b = blocks_table.c
-        for plid, lap in completed:
-            found = conn.execute(select(b.id, b.source, b.data).where(b.session_id == session_id, b.plid == plid,
-                                                                      b.lap == lap).order_by(b.source, b.t_start)).all()
-            by_source: dict[str, list[Any]] = {}
-            for row in found:
-                by_source.setdefault(row.source, []).append(row)
-            for source, rows in by_source.items():
-                if len(rows) < 2:
-                    continue
-                conn.execute(delete(blocks_table).where(b.id.in_([r.id for r in rows])))
-                conn.execute(insert(blocks_table), [merged_row(session_id, plid, lap, source, [r.data for r in rows])])
-
-    def _blocks(self, session_id: int, batch: _Batch) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        if batch.cars:
-            sets = batch.cars
-            counts = np.fromiter((len(s) for s in sets), np.int64, len(sets))
-            columns = {"t": np.repeat(np.fromiter((s.t for s in sets), np.float64, len(sets)), counts),
-                       "plid": np.concatenate([s.plid for s in sets]), "lap": np.concatenate([s.lap for s in sets])}
-            for name in CAR_CHANNELS:
-                columns[name] = np.concatenate([getattr(s, name) for s in sets])
-            out += [block_row(session_id, p, lap, "cars", cols) for p, lap, cols in split_by_car_and_lap(columns)]
-            self.counters.samples += len(columns["t"])
-        for source, pieces in (("gauge", batch.gauge), ("motion", batch.motion)):
-            if not pieces:
-                continue
-            columns = pieces[0] if len(pieces) == 1 else {
-                name: np.concatenate([p[name] for p in pieces]) for name in pieces[0]}
-            out += [block_row(session_id, p, lap, source, cols) for p, lap, cols in split_by_car_and_lap(columns)]
-            self.counters.samples += len(columns["t"])
-        return out
-
 
 class _Viewed:
-    """One viewed-car source's buffered samples: column pieces (imports) and rows (live), in arrival order."""
+    """One source's buffered samples: column pieces and rows (live OutSim/OutGauge), in arrival order."""
 
     def __init__(self, names: tuple[str, ...]) -> None:
         self.names = names
@@ -454,11 +420,27 @@ class _Viewed:
         self._pieces.append({name: columns[name] for name in self.names})
         self.rows += len(columns["t"])
 
-    def take(self) -> list[dict[str, np.ndarray]]:
-        """Everything buffered, as column pieces; the buffer is empty after."""
+    def take(self, current_lap: np.ndarray | None = None) -> dict[str, np.ndarray] | None:
+        """The buffered samples as columns (None if there are none).
+
+        With `current_lap` (each PLID's lap in progress), the samples of laps in progress stay.
+        """
         self._close_rows()
         pieces, self._pieces, self.rows = self._pieces, [], 0
-        return pieces
+        if not pieces:
+            return None
+        columns = pieces[0] if len(pieces) == 1 else {
+            name: np.concatenate([p[name] for p in pieces]) for name in self.names}
+        if current_lap is None:
+            return columns
+        held = columns["lap"] == current_lap[columns["plid"].astype(np.intp)]
+        if held.any():
+            self.add_columns({name: values[held] for name, values in columns.items()})
+            done = ~held
+            if not done.any():
+                return None
+            columns = {name: values[done] for name, values in columns.items()}
+        return columns
 
     def _close_rows(self) -> None:
         if self._tuples:
