@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import signal
 import subprocess
 import sys
 from multiprocessing.connection import Connection
@@ -47,7 +48,8 @@ class WriterProcess:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p))
         self._child = subprocess.Popen([sys.executable, "-m", "lfs_ayats.store.write_process"],
-                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                                       start_new_session=True)  # Ctrl+C in a terminal is for the importer
         assert self._child.stdin is not None and self._child.stdout is not None
         self._send = Connection(os.dup(self._child.stdin.fileno()), readable=False)
         self._recv = Connection(os.dup(self._child.stdout.fileno()), writable=False)
@@ -140,4 +142,10 @@ def _portable(exc: BaseException) -> BaseException:
 
 
 if __name__ == "__main__":
-    _serve()
+    # Ctrl+C is the importing process's to handle: it stops this one by closing the pipe.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        _serve()
+    except Exception as exc:  # before any batch (the database cannot be opened...): one line, not a traceback
+        print(f"lfs-ayats store writer: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(1)
