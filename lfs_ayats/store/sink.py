@@ -46,9 +46,9 @@ from lfs_ayats.telemetry.events import (
     RaceReported,
     RaceStarted,
     ResultConfirmed,
+    SampleColumns,
     SplitCompleted,
     StateReported,
-    ViewedSamples,
 )
 from lfs_ayats.telemetry.viewed_columns import (
     GAUGE_COLUMNS,
@@ -175,11 +175,8 @@ class EventSink:
                 self._gauge.add_row((lap, *_gauge_values(ev)))
             else:
                 self._motion.add_row((lap, *_motion_values(ev), *_wheel_values(ev)))
-        elif isinstance(ev, ViewedSamples):
-            if self.session is None and self._need_session(ev) is None:
-                self.counters.ignored += len(ev) - 1  # _need_session counted one
-                return
-            (self._gauge if ev.source == "gauge" else self._motion).add_columns(ev.columns)
+        elif isinstance(ev, SampleColumns):
+            self._sample_columns(ev)
         elif isinstance(ev, LapCompleted):
             self._lap_completed(ev)
         elif isinstance(ev, LapReclassified):
@@ -372,6 +369,23 @@ class EventSink:
         self.session.content = True  # type: ignore[union-attr]
         self._cars.add_columns({"t": np.full(len(ev), ev.t), "plid": ev.plid, "lap": ev.lap,
                                 **{name: getattr(ev, name) for name in CAR_CHANNELS}})
+
+    def _sample_columns(self, ev: SampleColumns) -> None:
+        """What handling each of the events it stands for would do, at once."""
+        columns = ev.columns
+        if ev.source == "cars":
+            plid = columns["plid"].astype(np.int64)
+            last = len(plid) - 1 - np.unique(plid[::-1], return_index=True)[1]  # each car's latest row
+            self._lap[plid[last]] = columns["lap"][last]
+        if self.session is None and self._need_session(ev) is None:
+            self.counters.ignored += ev.count - 1  # _need_session counted one
+            return
+        if ev.source == "cars":
+            np.fmax.at(self._top, plid, columns["speed_mps"])
+            self.session.content = True  # type: ignore[union-attr]
+            self._cars.add_columns(columns)
+        else:
+            (self._gauge if ev.source == "gauge" else self._motion).add_columns(columns)
 
     def _lap_completed(self, ev: LapCompleted) -> None:
         session = self._need_session(ev)

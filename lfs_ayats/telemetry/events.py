@@ -67,16 +67,18 @@ class CarSamples(Event):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class ViewedSamples(Event):
-    """A run of the viewed car's OutSim ("motion") or OutGauge ("gauge") samples at once, column-wise.
+class SampleColumns(Event):
+    """Many samples at once, column-wise: what an import hands on instead of an event per sample.
 
-    What an import hands on instead of one `MotionSample` / `GaugeSample` per datagram: float64
-    columns named as the store keeps them (`viewed_columns.MOTION_COLUMNS` ... ) plus "t" (feed
-    time), "plid" and "lap" (int64: the player's lap as IS_MCI said when the datagram came).
+    `source` "cars": a run of IS_MCI sets, the columns of their `CarSamples` concatenated plus "t";
+    "motion" / "gauge": the viewed car's OutSim / OutGauge datagrams, float64 columns named as the
+    store keeps them (`viewed_columns.MOTION_COLUMNS` ...) plus "t", "plid" and "lap" (int64: the
+    player's lap as IS_MCI said when the datagram came). `count`: the events it stands for.
     """
 
     source: str
     columns: dict[str, np.ndarray]
+    count: int
 
     def __len__(self) -> int:
         return len(self.columns["t"])

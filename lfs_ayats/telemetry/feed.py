@@ -29,9 +29,9 @@ from lfs_ayats.packets import PacketError, decode, decode_outgauge, decode_outsi
 from lfs_ayats.packets.constants import ISP, TINY
 from lfs_ayats.wire.capture import CaptureRecord, Channel
 
-from . import convert, viewed_columns
+from . import car_runs, convert, viewed_columns
 from .car_sets import CarSets
-from .events import CarSamples, Event, FeedGap, GaugeSample, MotionSample, NodeLaps, ViewedSamples
+from .events import CarSamples, Event, FeedGap, GaugeSample, MotionSample, NodeLaps, SampleColumns
 from .session import SessionState
 from .validate import PHYSICAL
 
@@ -44,6 +44,7 @@ PLAYER_REQUEST_REQI = 250
 IS_TINY = packet_class("IS_TINY")
 _MCI = int(ISP.MCI)  # a plain int: IntFlag / IntEnum attribute access costs a microsecond
 _INSIM = (Channel.INSIM_TCP, Channel.INSIM_UDP)
+_STANDS_FOR = {"cars": "CarSamples", "motion": "MotionSample", "gauge": "GaugeSample"}
 
 
 @dataclass
@@ -127,6 +128,7 @@ class Feed:
         self._requested_at = -PLAYER_REQUEST_INTERVAL_S
         self.outsim_opts = outsim_opts
         self._sets = CarSets()
+        self._run = car_runs.CarRun()  # IS_MCI sets waiting to be settled at once (feed_records)
         self._failing: set[int] = set()
 
     # -- input ---------------------------------------------------------------------------------------
@@ -199,20 +201,17 @@ class Feed:
         return []
 
     def feed_records(self, records: Sequence[CaptureRecord]) -> None:
-        """Many capture records in order, the viewed car's OutSim and OutGauge column-wise (imports).
+        """Many capture records in order, samples column-wise (imports).
 
         The same state and the same stored values as `feed_record` one by one, at a fraction of
-        the cost: each run of same-sized datagrams is converted with numpy at once, and listeners
-        get `ViewedSamples` (one per run between other InSim packets) instead of an event per
-        datagram. A window whose datagrams are not all alike (a corrupt size, a bad header) goes
+        the cost: IS_MCI sets are settled in runs (car_runs.py) and the viewed car's OutSim and
+        OutGauge datagrams converted a window at once (viewed_columns.py); listeners get
+        `SampleColumns` (one per source between other InSim packets) instead of an event per
+        sample. A window whose datagrams are not all alike (a corrupt size, a bad header) goes
         one by one, so decode errors are counted the usual way.
         """
         motion = self._viewed_motion(records)
         gauge = self._viewed_gauge(records)
-        if motion is None and gauge is None:
-            for record in records:
-                self.feed_record(record)
-            return
         session = self.session
         m = g = 0  # rows of motion / gauge handed over so far
         m_end = g_end = 0  # rows of motion / gauge seen so far
@@ -224,7 +223,9 @@ class Feed:
             g_plid, g_lap = gauge["plid"].tolist(), gauge["lap"]
         for record in records:
             channel = record.channel
-            if channel == Channel.OUTSIM and motion is not None:
+            if channel in _INSIM and len(record.data) > 1 and record.data[1] == _MCI:
+                self._mci_in_run(record)
+            elif channel == Channel.OUTSIM and motion is not None:
                 plid = session.view_plid
                 m_plid[m_end] = plid
                 m_lap[m_end] = session.mci_lap(plid)
@@ -238,14 +239,44 @@ class Feed:
                 if plid and plid != session.view_plid:
                     self._emit_all(session.gauge_seen(record.t, plid))
                 g_end += 1
+            elif channel in (Channel.OUTSIM, Channel.OUTGAUGE):
+                self.feed_record(record)  # a window that goes one by one
             else:
-                if not (channel in _INSIM and len(record.data) > 1 and record.data[1] == _MCI):
-                    # Laps, race starts, players: the samples before them reach listeners first.
-                    m = self._hand_on("motion", motion, m, m_end)
-                    g = self._hand_on("gauge", gauge, g, g_end)
+                # Laps, race starts, players: the samples before them reach listeners first.
+                self._settle_run()
+                m = self._hand_on("motion", motion, m, m_end)
+                g = self._hand_on("gauge", gauge, g, g_end)
                 self.feed_record(record)
+        self._settle_run()
         self._hand_on("motion", motion, m, m_end)
         self._hand_on("gauge", gauge, g, g_end)
+
+    def _mci_in_run(self, record: CaptureRecord) -> None:
+        try:
+            packet = decode(record.data)
+        except PacketError as exc:
+            self.counters.decode_errors += 1
+            log.debug("undecodable InSim frame: %s", exc)
+            return
+        self.counters.packets[packet.name] += 1
+        run = self._run
+        for car_set in self._sets.add(record.t, packet):
+            if not car_set.complete:
+                self.counters.incomplete_sets += 1
+            if len(run) >= car_runs.MAX_SETS:
+                self._settle_run()
+            if car_runs.arrive(self.session, run, car_set):
+                continue
+            self._settle_run()  # this set needs what a run does not model: the usual way
+            self._emit(convert.car_samples(car_set.t, car_set.cars, car_set.complete, car_set.reply))
+            run.last_t = car_set.t
+
+    def _settle_run(self) -> None:
+        run = self._run
+        if run.sets:
+            count = len(run)
+            columns = car_runs.settle(self.session, run)
+            self._emit_all([SampleColumns(float(columns["t"][0]), source="cars", columns=columns, count=count)])
 
     def _viewed_motion(self, records: Sequence[CaptureRecord]) -> dict[str, np.ndarray] | None:
         datas = [r.data for r in records if r.channel == Channel.OUTSIM]
@@ -277,11 +308,11 @@ class Feed:
         return columns
 
     def _hand_on(self, source: str, columns: dict[str, np.ndarray] | None, start: int, end: int) -> int:
-        """Rows start..end of a window's columns to the listeners as one `ViewedSamples`; returns `end`."""
+        """Rows start..end of a window's columns to the listeners as one `SampleColumns`; returns `end`."""
         if columns is None or end <= start:
             return end
         piece = {name: values[start:end] for name, values in columns.items()}
-        self._emit_all([ViewedSamples(float(piece["t"][0]), source=source, columns=piece)])
+        self._emit_all([SampleColumns(float(piece["t"][0]), source=source, columns=piece, count=end - start)])
         return end
     def gap(self, t: float | None, reason: str) -> list[Event]:
         """The stream was interrupted (link lost): pending sets are incomplete, laps in progress partial."""
@@ -318,8 +349,8 @@ class Feed:
         """Hand events the session already saw to every listener, counting them."""
         counters = self.counters
         for ev in out:
-            if isinstance(ev, ViewedSamples):  # counted as the samples it holds
-                counters.events["MotionSample" if ev.source == "motion" else "GaugeSample"] += len(ev)
+            if isinstance(ev, SampleColumns):  # counted as the events it stands for
+                counters.events[_STANDS_FOR[ev.source]] += ev.count
                 counters.invalid += int(np.count_nonzero(ev.columns["invalid"].astype(np.int64) & PHYSICAL))
             else:
                 counters.events[type(ev).__name__] += 1

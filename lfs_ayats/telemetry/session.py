@@ -311,7 +311,8 @@ class SessionState:
 
     # -- samples -----------------------------------------------------------------------------------------
 
-    def _car_samples(self, ev: CarSamples) -> list[Event]:
+    def _car_samples(self, ev: CarSamples, seen: float | None = None) -> list[Event]:
+        """`seen`: the viewed car's ruler distance if it was paired with OutSim already (car_runs.py)."""
         plid = ev.plid.astype(np.intp)
         unknown = ~self._known[plid]
         if unknown.any():
@@ -319,7 +320,7 @@ class SessionState:
         row = ev.row(self.view_plid) if self.view_plid else None
         mine = math.nan
         if row is not None:
-            mine = self.ruler.view_distance(ev.t, float(ev.x_m[row]), float(ev.y_m[row]))
+            mine = self.ruler.view_distance(ev.t, float(ev.x_m[row]), float(ev.y_m[row])) if seen is None else seen
             self.ruler.learn(int(ev.node[row]), mine)
         fraction = self.ruler.fraction(ev.node)
         distance = self.ruler.distances(ev.node, fraction)

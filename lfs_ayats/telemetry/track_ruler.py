@@ -117,13 +117,13 @@ class TrackRuler:
             return self._wrap(distance + (speed if math.isfinite(speed) else 0.0) * (t - t0))
         return math.nan
 
-    def learn(self, node: int, distance: float) -> None:
-        """The viewed car was at `node` at ruler `distance`."""
+    def learn(self, node: int, distance: float) -> bool:
+        """The viewed car was at `node` at ruler `distance`; whether that was learnt."""
         length = self.length_m
         # Until the length is known a distance near the line cannot be told from one a lap away.
         if not self.num_nodes or not math.isfinite(distance) or not math.isfinite(length) \
                 or not 0 <= node < self.num_nodes:
-            return
+            return False
         rel = (node - self.finish_node) % self.num_nodes
         # Near the line the node and the ruler may sit on different sides of it.
         if rel < self.num_nodes / 4 and distance > length / 2:
@@ -132,6 +132,7 @@ class TrackRuler:
             distance += length
         self._sum[node] += distance
         self._count[node] += 1
+        return True
 
     def distances(self, nodes: np.ndarray, fraction: np.ndarray) -> np.ndarray:
         """Lap distance at each node: learnt means, else fraction x length, else NaN."""
