@@ -8,8 +8,8 @@ hundred small ones per set, and gives the same values to the bit
 
 What must follow the stream as it comes stays per set, on arrival (`arrive`): pairing the viewed
 car with OutSim, the track ruler learning from it, each car's IS_MCI lap. A set that needs what a
-run does not model (a yellow flag, a car still untimed, two sets stamped alike, a car jumping on
-the node clock: a reset, the first sight of a car) ends the run and goes the usual way.
+run does not model (a yellow flag, a car still untimed, a car jumping on the node clock: a reset,
+the first sight of a car) ends the run and goes the usual way.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ class CarRun:
     # (node, table sum and count after the viewed car's node was learnt, set index), in order
     learnt: list[tuple[int, float, int, int]] = field(default_factory=list)
     table: dict[int, tuple[float, int]] = field(default_factory=dict)  # node -> sum, count before the run
-    last_t: float | None = None  # of the last set handled (in a run or not): sets stamped alike go alone
     node: np.ndarray | None = None  # each car's node as of the last set of the run (node clock rows)
     steps: np.ndarray | None = None  # nodes each car moved in the run
 
@@ -54,16 +53,13 @@ class CarRun:
         return len(self.sets)
 
     def clear(self) -> None:
-        last_t = self.last_t
         self.__init__()  # type: ignore[misc]
-        self.last_t = last_t
 
 
 def arrive(session: SessionState, run: CarRun, car_set: CarSet) -> bool:
     """Add a set to the run if it may join (False: settle the run, then this set the usual way)."""
     cars = car_set.cars
-    if (session.laps.untimed or session._yellow.any() or run.last_t == car_set.t or len(run) >= MAX_SETS
-            or (cars["Info"] & _YELLOW).any()):
+    if session.laps.untimed or session._yellow.any() or len(run) >= MAX_SETS or (cars["Info"] & _YELLOW).any():
         return False
     plid = cars["PLID"].astype(np.intp)
     clock = session.node_clock
@@ -71,7 +67,7 @@ def arrive(session: SessionState, run: CarRun, car_set: CarSet) -> bool:
         # The node clock's stamping, set by set, is only modelled for cars moving on (no jump, no
         # second pass of a node within the run).
         n = clock.num_nodes
-        if run.node is None:
+        if not run.sets or run.node is None:  # the clock as it is now (sets may have gone the usual way)
             run.node, run.steps = clock.node.copy(), np.zeros(len(clock.node), np.int64)
         assert run.steps is not None
         now = cars["Node"].astype(np.int64) % n
@@ -81,7 +77,6 @@ def arrive(session: SessionState, run: CarRun, car_set: CarSet) -> bool:
             return False
         run.node[plid] = now
         run.steps[plid] += steps
-    run.last_t = car_set.t
     ruler = session.ruler
     row: int | None = None
     seen = math.nan
@@ -137,8 +132,7 @@ def settle(session: SessionState, run: CarRun) -> dict[str, np.ndarray]:
     if unknown.any():
         session.unknown_plids.update(int(p) for p in plid[unknown] if p)
     fraction, distance = _distances(session.ruler, run, ev.node, set_of, starts)
-    along, across, stale = _kinematics(session, t, plid, ev.speed_mps, ev.direction_rad, has_prev, safe_prev,
-                                       last_rows)
+    along, across, stale = _kinematics(session, t, plid, ev.speed_mps, ev.direction_rad, order, first)
     invalid = (ev.invalid | np.where(stale, _SAMPLE_GAP, 0)).astype(np.uint16)
     gap = interval = ev.gap_to_leader_s
     clock = session.node_clock
@@ -194,25 +188,44 @@ def _distances(ruler: TrackRuler, run: CarRun, nodes: np.ndarray, set_of: np.nda
 
 
 def _kinematics(session: SessionState, t: np.ndarray, plid: np.ndarray, speed: np.ndarray, direction: np.ndarray,
-                has_prev: np.ndarray, safe_prev: np.ndarray,
-                last_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Kinematics.update over the run: each row against the car's previous sample."""
+                order: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Kinematics.update over the run: each row against its car's base as it was when the row came.
+
+    The base is the car's latest sample whose time differed from the base before it (a set
+    stamped like the one before it leaves the base alone), so it is found among the rows sorted
+    by car (`order`, `first` marks each car's first row) and the state's.
+    """
     kin = session.kinematics
-    prev_t = np.where(has_prev, t[safe_prev], kin._t[plid])
-    prev_speed = np.where(has_prev, speed[safe_prev], kin._speed[plid])
-    prev_direction = np.where(has_prev, direction[safe_prev], kin._direction[plid])
-    dt = t - prev_t
+    ts, cars = t[order], plid[order]
+    at = np.arange(len(order))
+    prev_t = np.where(first, kin._t[cars], np.r_[np.nan, ts[:-1]])
+    moves = ts != prev_t  # this row becomes the base (the state's time before it was prev_t)
+    car_start = np.maximum.accumulate(np.where(first, at, 0))
+    latest = np.maximum.accumulate(np.where(moves, at, -1))  # the latest base-moving row so far
+    base = np.r_[-1, latest[:-1]]
+    from_run = base >= car_start  # else the car's base is still the state's
+    b = np.maximum(base, 0)
+    base_t = np.where(from_run, ts[b], kin._t[cars])
+    base_speed = np.where(from_run, speed[order][b], kin._speed[cars])
+    base_direction = np.where(from_run, direction[order][b], kin._direction[cars])
+    s, d = speed[order], direction[order]
+    dt = ts - base_t
     usable = (dt > 0.0) & (dt <= kin.max_gap_s)
     safe_dt = np.where(usable, dt, 1.0)
-    along = (speed - prev_speed) / safe_dt
-    turn = (direction - prev_direction + math.pi) % (2.0 * math.pi) - math.pi
-    across = 0.5 * (speed + prev_speed) * turn / safe_dt
-    # No two sets of a run share a time (`arrive`), so each car's last row becomes its base.
-    last = plid[last_rows]
-    kin._t[last] = t[last_rows]
-    kin._speed[last] = speed[last_rows]
-    kin._direction[last] = direction[last_rows]
-    return np.where(usable, along, np.nan), np.where(usable, across, np.nan), ~usable & (dt != 0.0)
+    along = (s - base_speed) / safe_dt
+    turn = (d - base_direction + math.pi) % (2.0 * math.pi) - math.pi
+    across = 0.5 * (s + base_speed) * turn / safe_dt
+    last = np.r_[first[1:], True]  # each car's last row: the state becomes its latest base-moving row
+    final = latest[last]
+    moved = final >= car_start[last]
+    kin._t[cars[last][moved]] = ts[final[moved]]
+    kin._speed[cars[last][moved]] = s[final[moved]]
+    kin._direction[cars[last][moved]] = d[final[moved]]
+    out_along, out_across, out_stale = (np.empty(len(order)), np.empty(len(order)), np.empty(len(order), bool))
+    out_along[order] = np.where(usable, along, np.nan)
+    out_across[order] = np.where(usable, across, np.nan)
+    out_stale[order] = ~usable & (dt != 0.0)
+    return out_along, out_across, out_stale
 
 
 @dataclass

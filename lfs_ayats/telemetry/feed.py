@@ -240,7 +240,8 @@ class Feed:
                     self._emit_all(session.gauge_seen(record.t, plid))
                 g_end += 1
             elif channel in (Channel.OUTSIM, Channel.OUTGAUGE):
-                self.feed_record(record)  # a window that goes one by one
+                self._settle_run()  # a window that goes one by one: listeners see each car's lap so far
+                self.feed_record(record)
             else:
                 # Laps, race starts, players: the samples before them reach listeners first.
                 self._settle_run()
@@ -269,7 +270,6 @@ class Feed:
                 continue
             self._settle_run()  # this set needs what a run does not model: the usual way
             self._emit(convert.car_samples(car_set.t, car_set.cars, car_set.complete, car_set.reply))
-            run.last_t = car_set.t
 
     def _settle_run(self) -> None:
         run = self._run
