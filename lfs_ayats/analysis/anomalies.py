@@ -174,6 +174,7 @@ class Features:
     segments: list[Segment]
     columns: list[tuple[str, str]]  # (segment name, feature)
     values: FloatArray  # (laps, columns)
+    gaps: list[list[DriveGap]] = field(default_factory=list)  # per lap, its drive gaps (drive_gaps)
 
 
 # -- segments --------------------------------------------------------------------------------
@@ -252,38 +253,138 @@ def _segment_features(trace: LapTimeline, seg: Segment, exit_speed: bool) -> dic
 A_DRIVE = 0.3  # m/s²: where the driver usually accelerates at least this much
 DRIVE_SHARE = 0.25  # "no drive": under a quarter of their usual acceleration, without braking
 A_BRAKE = -3.0
+NO_DRIVE_MIN_S = 0.3
+"""A drive gap flags its lap when it lasts this much longer than the driver's usual gap in that segment: three
+IS_MCI intervals at 10 Hz. A clean upshift interrupts the drive for 0.05-0.15 s (one sample); the shortest missed
+shift on the tuning seeds showed as 0.3 s of flat speed."""
+PULL_AWAY_SHARE = 0.5
+"""Close behind another car, a gap is the lap's own only if the car ahead pulled away by at least half the speed
+this lap lost: held up, a car's speed follows the one in front; after a missed shift the car in front drives on."""
+TIME_LOST_REACH_M = 600.0
 
 
-def no_drive(laps: Sequence[LapInput], segs: Sequence[Segment]) -> dict[str, FloatArray]:
-    """Per straight, per lap: the longest time (s) without drive where the lap's driver usually accelerates.
+@dataclass(frozen=True)
+class DriveGap:
+    """A stretch where a lap stopped accelerating where its driver usually accelerates, then drove on: a missed
+    shift, a lift. Speeds in m/s, against the driver's median speed at the same distance."""
 
-    Acceleration is v·dv/ds on the 2 m grid, against the driver's median along distance; "without
-    drive" is under a quarter of it and not braking: a missed shift, a lift, a car coasting.
+    start_m: float
+    end_m: float
+    duration_s: float
+    speed_mps: float  # when the drive stopped
+    lost_mps: float  # how far below the driver's usual speed the lap was when the drive came back
+    time_lost_s: float  # from the gap to where the lap next brakes, against the driver's usual speed there
+    held_up: bool  # close behind a car that did not pull away: the car ahead, not the driver
+
+
+def _accelerations(trace: LapTimeline) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """The measured samples (distance, time, speed) and the acceleration between each pair, in time (dv/dt).
+
+    The trace's end points are left out: their speed is copied from the next sample (trace.lap_trace). In time
+    rather than along distance: IS_MCI speed is precise, its distance is a node's, advanced by ∫v dt within the
+    node (trace.fill_plateaus), so v·dv/ds on a distance grid was noisy enough to hide a second without drive.
     """
-    straights = [s for s in segs if s.kind == "straight"]
-    if not laps or not straights:
-        return {}
+    s, t, v = trace.distance_m[1:-1], trace.elapsed_s[1:-1], trace.speed_mps[1:-1]
+    if len(t) < 2:
+        empty = np.zeros(0)
+        return s, t, v, empty
+    return s, t, v, np.diff(v) / np.maximum(np.diff(t), 1e-3)
+
+
+def _runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """(first, past-the-last) index of each run of True."""
+    edges = np.diff(np.r_[0, mask.astype(np.int8), 0])
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
+
+
+def _lap_gaps(lap: LapInput, a_usual: FloatArray, v_usual: FloatArray, grid: FloatArray) -> list[DriveGap]:
+    s, t, v, a = _accelerations(lap.trace)
+    if len(a) < 2:
+        return []
+    mid = 0.5 * (s[1:] + s[:-1])
+    usual = np.interp(mid, grid, a_usual)
+    accelerates = usual > A_DRIVE
+    idle = accelerates & (a < DRIVE_SHARE * usual) & (a > A_BRAKE)
+    drive = accelerates & (a >= DRIVE_SHARE * usual)
+    out = []
+    for i0, i1 in _runs(idle):
+        # Only an interruption: drive after it. A run into braking is a lift before a corner (seen on every
+        # seed: false gaps before T2 and T8), a run to the line has no "after" to measure.
+        if i1 >= len(a) or not drive[i1]:
+            continue
+        d0 = float(np.interp(s[i0], grid, v_usual)) - v[i0]
+        d1 = float(np.interp(s[i1], grid, v_usual)) - v[i1]
+        # Speed lost: the deficit that built up in the gap, but no more than the deficit at its end: a lap faster
+        # than usual through a corner (drive later, apex later) "loses" against the median without being slow.
+        lost = max(min(d1 - d0, d1), 0.0)
+        if lost < RESOLUTION["speed"]:
+            continue
+        out.append(DriveGap(float(s[i0]), float(s[i1]), float(t[i1] - t[i0]), float(v[i0]), lost,
+                            _time_lost(lap.trace, float(s[i0]), float(s[i1]), v_usual, grid),
+                            _held_up(lap, float(s[i0]), float(s[i1]), v[i0], v[i1], lost)))
+    return out
+
+
+def _time_lost(trace: LapTimeline, start_m: float, end_m: float, v_usual: FloatArray, grid: FloatArray) -> float:
+    """Time lost from `start_m` to where the lap next slows down (the braking point), against the usual speed."""
+    x = np.arange(start_m, min(start_m + TIME_LOST_REACH_M, float(grid[-1])), GRID_STEP_M)
+    if len(x) < 2:
+        return 0.0
+    v = trace.speed_at(x)
+    slowing = np.flatnonzero((x[1:] > end_m) & (np.diff(v) < 0))
+    stop = int(slowing[0]) + 1 if len(slowing) else len(x)
+    pace = 1.0 / np.maximum(v[:stop], 1.0) - 1.0 / np.maximum(np.interp(x[:stop], grid, v_usual), 1.0)
+    return float(np.sum(pace) * GRID_STEP_M)
+
+
+def _held_up(lap: LapInput, start_m: float, end_m: float, v0: float, v1: float, lost: float) -> bool:
+    """Close behind a car in the gap, and that car did not pull away (or is unknown)."""
+    if not any(a < end_m and b > start_m for a, b in lap.traffic):
+        return False
+    pulled = [float((ahead.speed_at(end_m) - v1) - (ahead.speed_at(start_m) - v0))
+              for a, b, ahead in lap.leaders if a < end_m and b > start_m]
+    return not pulled or min(pulled) < PULL_AWAY_SHARE * lost
+
+
+def drive_gaps(laps: Sequence[LapInput]) -> list[list[DriveGap]]:
+    """Per lap, its drive gaps: runs of samples under a quarter of the driver's usual acceleration there (not
+    braking) followed by drive again, that left the lap at least 0.3 m/s below the driver's usual speed.
+
+    "Usual" is the median of the driver's laps along distance (2 m grid), of the acceleration between samples.
+    """
+    if not laps:
+        return []
     length = min(float(lap.trace.distance_m[-1]) for lap in laps)
     grid = np.arange(0.0, length, GRID_STEP_M)
-    v = np.array([lap.trace.speed_at(grid) for lap in laps])
-    a = v * np.gradient(v, GRID_STEP_M, axis=1)
+    acc, speed = np.empty((len(laps), len(grid))), np.empty((len(laps), len(grid)))
+    for n, lap in enumerate(laps):
+        s, _, _, a = _accelerations(lap.trace)
+        acc[n] = np.interp(grid, 0.5 * (s[1:] + s[:-1]), a) if len(a) else 0.0
+        speed[n] = lap.trace.speed_at(grid)
     drivers = np.array([lap.driver for lap in laps])
-    a_med = np.empty_like(a)
+    a_usual, v_usual = np.empty_like(acc), np.empty_like(speed)
     for name in np.unique(drivers):
-        a_med[drivers == name] = np.median(a[drivers == name], axis=0)
-    coasting = (a_med > A_DRIVE) & (a < DRIVE_SHARE * a_med) & (a > A_BRAKE)
-    dt = np.where(coasting, GRID_STEP_M / np.maximum(v, 1.0), 0.0)
-    out: dict[str, FloatArray] = {}
-    for seg in straights:
-        inside = (grid >= seg.start_m) & (grid < seg.end_m)
-        if not inside.any():
-            continue
-        step, still = dt[:, inside], coasting[:, inside]
-        total = np.cumsum(step, axis=1)
-        # The length of the run each point ends: the running total less its value where the run began.
-        restart = np.maximum.accumulate(np.where(still, 0.0, total), axis=1)
-        out[seg.name] = np.asarray((total - restart).max(axis=1), dtype=np.float64)
+        rows = drivers == name
+        a_usual[rows] = np.median(acc[rows], axis=0)
+        v_usual[rows] = np.median(speed[rows], axis=0)
+    return [_lap_gaps(lap, a_usual[n], v_usual[n], grid) for n, lap in enumerate(laps)]
+
+
+def no_drive(laps: Sequence[LapInput], segs: Sequence[Segment],
+             gaps: Sequence[Sequence[DriveGap]] | None = None) -> dict[str, FloatArray]:
+    """Per segment, per lap: the longest drive gap (s) that began in it, not counting gaps held up by traffic."""
+    gaps = drive_gaps(laps) if gaps is None else gaps
+    out = {seg.name: np.zeros(len(laps)) for seg in segs}
+    for n, mine in enumerate(gaps):
+        for gap in mine:
+            seg = _segment_at(segs, gap.start_m)
+            if seg is not None and not gap.held_up:
+                out[seg.name][n] = max(out[seg.name][n], gap.duration_s)
     return out
+
+
+def _segment_at(segs: Sequence[Segment], at_m: float) -> Segment | None:
+    return next((seg for seg in segs if seg.start_m <= at_m < seg.end_m), None)
 
 
 def extract_features(laps: Sequence[LapInput], segments: Sequence[Segment] | None = None) -> Features:
@@ -293,7 +394,8 @@ def extract_features(laps: Sequence[LapInput], segments: Sequence[Segment] | Non
     columns: list[tuple[str, str]] = [("lap", "lap_time")]
     columns += [(f"sector {i + 1}", "time") for i in range(n_sectors)] if n_sectors > 1 else []
     rows = []
-    drive = no_drive(laps, segs)
+    gaps = drive_gaps(laps)
+    drive = no_drive(laps, segs, gaps)
     for n, lap in enumerate(laps):
         row: dict[tuple[str, str], float] = {("lap", "lap_time"): lap.trace.lap_time_s}
         for i in range(n_sectors if n_sectors > 1 else 0):
@@ -313,7 +415,7 @@ def extract_features(laps: Sequence[LapInput], segments: Sequence[Segment] | Non
                 columns.append(key)
     values = np.array([[r.get(c, np.nan) for c in columns] for r in rows], dtype=np.float64).reshape(len(rows),
                                                                                                       len(columns))
-    return Features(list(laps), segs, columns, values)
+    return Features(list(laps), segs, columns, values, gaps)
 
 
 def robust_z(features: Features) -> FloatArray:
@@ -335,19 +437,50 @@ def robust_z(features: Features) -> FloatArray:
 # -- detection ---------------------------------------------------------------------------------
 
 
+def _gap_in(features: Features, row: int, seg: str) -> DriveGap | None:
+    """The lap's longest drive gap that began in `seg` and was not traffic's doing."""
+    segment = next(s for s in features.segments if s.name == seg)
+    mine = [g for g in (features.gaps[row] if features.gaps else [])
+            if not g.held_up and _segment_at(features.segments, g.start_m) == segment]
+    return max(mine, key=lambda g: g.duration_s, default=None)
+
+
+MISSED_SHIFT_MAX_S = 2.0
+"""A drive gap up to this long is worded as a possible missed shift; longer ones are a stop (after a spin) or a
+lift, not a gear that failed to go in."""
+
+
+def _gap_words(gap: DriveGap) -> str:
+    hint = " (missed shift?)" if gap.duration_s <= MISSED_SHIFT_MAX_S else ""
+    text = f"no drive for {gap.duration_s:.1f} s at {gap.speed_mps * 3.6:.0f} km/h{hint}, " \
+           f"{gap.lost_mps * 3.6:.0f} km/h down"
+    return text + (f", {gap.time_lost_s:.2f} s lost" if gap.time_lost_s >= 0.005 else "")
+
+
 def _words(features: Features, z: FloatArray, row: int, cols: list[int]) -> tuple[str, list[dict[str, Any]]]:
-    parts, details = [], []
+    parts: list[str] = []
+    details: list[dict[str, Any]] = []
     drivers = np.array([lap.driver for lap in features.laps])
     mine = drivers == features.laps[row].driver
+    seg_name = features.columns[cols[0]][0]
+    gap = _gap_in(features, row, seg_name) if any(features.columns[c][1] == "no_drive_s" for c in cols) else None
     for c in sorted(cols, key=lambda c: -abs(z[row, c])):
         seg, name = features.columns[c]
         _, high, low, unit, factor, _ = FEATURES[name]
         typical = float(np.nanmedian(features.values[mine, c]))
         value = float(features.values[row, c])
         diff = value - typical
-        parts.append((high if diff > 0 else low).format(v=abs(diff) * factor))
-        details.append({"segment": seg, "feature": name, "value": round(value * factor, 3),
-                        "typical": round(typical * factor, 3), "unit": unit, "z": round(float(z[row, c]), 2)})
+        detail = {"segment": seg, "feature": name, "value": round(value * factor, 3),
+                  "typical": round(typical * factor, 3), "unit": unit, "z": round(float(z[row, c]), 2)}
+        if gap is not None and name == "no_drive_s":
+            # The gap says where, how fast, and what it cost; it leads, as the cause of the segment's loss.
+            parts.insert(0, _gap_words(gap))
+            detail.update({"start_m": round(gap.start_m, 1), "end_m": round(gap.end_m, 1),
+                           "speed_kmh": round(gap.speed_mps * 3.6, 1), "lost_kmh": round(gap.lost_mps * 3.6, 1),
+                           "time_lost_s": round(gap.time_lost_s, 3)})
+        elif gap is None or name != "time":  # with a gap, its own estimate of the time lost stands for the segment's
+            parts.append((high if diff > 0 else low).format(v=abs(diff) * factor))
+        details.append(detail)
     return ", ".join(parts), details
 
 
@@ -361,6 +494,7 @@ class Scores:
     scores: FloatArray  # IsolationForest score_samples (zeros with robust z alone)
     outlier: NDArray[np.bool_]
     method: str
+    gap: NDArray[np.bool_]  # (laps x columns): drive gaps long enough to flag their lap on their own
 
 
 def score(laps: Sequence[LapInput], segments: Sequence[Segment] | None = None, *,
@@ -372,11 +506,14 @@ def score(laps: Sequence[LapInput], segments: Sequence[Segment] | None = None, *
     # One-sided: only the losing side of a feature counts (a lap quicker everywhere is good news).
     bad = np.clip(np.nan_to_num(np.where(side == 0, np.abs(z), z * side), nan=0.0), 0.0, None)
     seg_by_name = {s.name: s for s in features.segments}
+    drive_cols = np.array([name == "no_drive_s" for _, name in features.columns], dtype=bool)
     for row, lap in enumerate(features.laps):
         if not lap.traffic:
             continue
         # Stretches behind another car are mostly explained by the traffic: they count a third.
         for c, (seg_name, _) in enumerate(features.columns):
+            if drive_cols[c]:
+                continue  # a drive gap already left out what the car ahead explains (_held_up)
             seg = seg_by_name.get(seg_name)
             if seg is None or lap.in_traffic(seg):
                 lost = lap.fell_back(seg) if seg is not None else None
@@ -399,7 +536,26 @@ def score(laps: Sequence[LapInput], segments: Sequence[Segment] | None = None, *
         scores = np.zeros(len(laps))
         outlier = np.ones(len(laps), dtype=bool)
         method = "robust_z"
-    return Scores(features, z, bad, scores, outlier, method)
+    return Scores(features, z, bad, scores, outlier, method, _telling_gaps(features, drive_cols))
+
+
+def _telling_gaps(features: Features, drive_cols: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Drive gaps at least NO_DRIVE_MIN_S longer than the driver's usual one in the segment.
+
+    A rule of its own rather than a z-score: on nearly every lap there is no gap (0 s), so the MAD is 0 and the
+    scale is the 0.1 s floor; the 10 Hz trace times a gap to a sample, which is what the rule counts in.
+    """
+    out = np.zeros(features.values.shape, dtype=bool)
+    if not drive_cols.any():
+        return out
+    drivers = np.array([lap.driver for lap in features.laps])
+    x = features.values[:, drive_cols]
+    longer = np.zeros_like(x, dtype=bool)
+    for name in np.unique(drivers):
+        rows = drivers == name
+        longer[rows] = x[rows] - np.median(x[rows], axis=0) >= NO_DRIVE_MIN_S - 1e-9
+    out[:, drive_cols] = longer
+    return out
 
 
 def detect(laps: Sequence[LapInput], segments: Sequence[Segment] | None = None, *,
@@ -423,14 +579,15 @@ def detect(laps: Sequence[LapInput], segments: Sequence[Segment] | None = None, 
         flagged = ((seg_worst >= flag_z) & result.outlier) | (seg_worst >= SOLO_FACTOR * flag_z)
     else:
         flagged = seg_worst >= flag_z
+    flagged |= result.gap.any(axis=1)  # a drive gap is an incident of its own (_telling_gaps)
     flags: list[Flag] = []
     for row in (int(r) for r in np.flatnonzero(flagged)):
         lap = features.laps[row]
         by_segment: dict[str, list[int]] = {}
-        for c in (int(k) for k in np.flatnonzero(local & (result.bad[row] >= z_cut))):
+        for c in (int(k) for k in np.flatnonzero(local & ((result.bad[row] >= z_cut) | result.gap[row]))):
             by_segment.setdefault(features.columns[c][0], []).append(c)
         for name, cols in sorted(by_segment.items(), key=lambda kv: seg_by_name[kv[0]].start_m):
-            if max(result.bad[row, c] for c in cols) < flag_z:
+            if max(result.bad[row, c] for c in cols) < flag_z and not result.gap[row, cols].any():
                 continue  # a segment only a little off: not a cause worth its own flag
             text, details = _words(features, z, row, cols)
             seg = seg_by_name[name]
