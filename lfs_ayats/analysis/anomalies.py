@@ -72,6 +72,9 @@ N_ESTIMATORS = 200
 RANDOM_STATE = 0
 TRAFFIC_FACTOR = 3.0
 SOLO_FACTOR = 2.0  # beyond SOLO_FACTOR * flag_z a segment is flagged whatever the forest says
+CORROBORATED = 3
+"""A corner where this many features (with the straight after it) are beyond flag_z is flagged whatever the forest
+says: minimum speed, exit speed and the time after it all low at once is how a lockup or a slide looks."""
 FALLBACK_S = 0.5
 """Traffic explains a segment's loss only if the lap took less than this much longer through it than the car it
 followed there: held up, a car goes about as fast as the one in front; after its own mistake it falls back."""
@@ -141,7 +144,9 @@ class LapInput:
         return min(gaps) if gaps else None
 
     def in_traffic(self, seg: Segment) -> bool:
-        return any(a < seg.end_m and b > seg.start_m for a, b in self.traffic)
+        # A corner's braking point is looked for from brake_from_m: traffic there moves it too.
+        start = seg.start_m if seg.brake_from_m is None else min(seg.start_m, seg.brake_from_m)
+        return any(a < seg.end_m and b > start for a, b in self.traffic)
 
 
 @dataclass
@@ -577,6 +582,7 @@ def detect(laps: Sequence[LapInput], segments: Sequence[Segment] | None = None, 
     seg_worst = worst.max(axis=1) if worst.size else np.zeros(len(laps))
     if method == "iforest":
         flagged = ((seg_worst >= flag_z) & result.outlier) | (seg_worst >= SOLO_FACTOR * flag_z)
+        flagged |= _corroborated(features, result.bad >= flag_z)
     else:
         flagged = seg_worst >= flag_z
     flagged |= result.gap.any(axis=1)  # a drive gap is an incident of its own (_telling_gaps)
@@ -595,6 +601,20 @@ def detect(laps: Sequence[LapInput], segments: Sequence[Segment] | None = None, 
                               round(float(scores[row]), 4), round(float(np.max(np.abs(z[row, cols]))), 2), method,
                               f"{name}: {text}", details))
     return flags
+
+
+def _corroborated(features: Features, beyond: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Laps with a corner where CORROBORATED features, its own and the next straight's, are beyond flag_z."""
+    segs = features.segments
+    names = [name for name, _ in features.columns]
+    out = np.zeros(len(features.laps), dtype=bool)
+    for i, seg in enumerate(segs):
+        if seg.kind != "corner":
+            continue
+        group = {seg.name} | ({segs[i + 1].name} if i + 1 < len(segs) and segs[i + 1].kind == "straight" else set())
+        cols = np.array([name in group for name in names], dtype=bool)
+        out |= beyond[:, cols].sum(axis=1) >= CORROBORATED
+    return out
 
 
 def summary_line(flag: Flag | dict[str, Any]) -> str:
