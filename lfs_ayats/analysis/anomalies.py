@@ -8,21 +8,39 @@ Definitions (analysis.md §6a "per-corner anomaly flags"), and where they deviat
   cross-check, `detect_segments`) stand in.
 - Features per lap: lap time and sector times; per corner entry, minimum and exit speed, time
   through, braking point (where the speed peaks in the 250 m before the apex, §6b-3's look-back);
-  per straight the time through and the longest time without drive (`no_drive`: acceleration under
-  a quarter of the driver's median there, not braking: a missed shift, a lift).
+  per straight the time through; per segment the longest drive gap that began in it (`no_drive_s`,
+  see `drive_gaps`: a missed shift, a lift).
+- Drive gaps (`drive_gaps`, for missed shifts): a run of IS_MCI samples whose acceleration, taken
+  in time between samples, is under a quarter of the driver's median at that distance (where the
+  median is over 0.3 m/s²), not braking, followed by drive again, that left the lap at least
+  0.3 m/s below the driver's median speed. Close behind another car it counts only if the car ahead
+  pulled away by half the speed lost (held up, a car's speed follows the one in front). A gap
+  NO_DRIVE_MIN_S (0.3 s) longer than the driver's usual one in the segment flags its lap by itself.
+  Each condition is measured on the tuning seeds (13, 15-18): along distance (v·dv/ds on the 2 m
+  grid) a missed shift reached z ≈ 3, within the trace's noise, since IS_MCI's distance is a node's;
+  in time its flat speed is plain. Without "drive again", lifts before T2 and T8 were gaps; without
+  "below the usual speed", laps quicker through T4/T5 (apex later) were; held-up laps fell out with
+  the car-ahead check (the only one on the tuning seeds lost 11 km/h against the car ahead, a missed
+  shift in traffic 2.6-7.4 km/h, the same as it lost). 16 of 17 missed shifts on the tuning seeds
+  show so; the one that does not ended at a braking point (0.2 s of neutral, nothing lost).
 - Each feature becomes a robust z-score: (x - the driver's own median) / (1.4826 · MAD), with the
   MAD pooled over every driver of the track and car (each centred on their own median), floored at
   the data's resolution. Pooling is a measured choice: with 10-20 laps per driver a per-driver MAD
   is often ~0 for a consistent driver, and every tenth of a second then looks like a 20-sigma event.
 - Only the losing side counts (time up, speed down; a braking point off either way): a lap quicker
   everywhere is good news, and on the benchmark two-sided scores filled the flags with quick laps.
+  A braking point off counts for flagging only where its corner or the straight after it lost
+  something (beyond 3.5): on seed 15 two drivers braked 16-36 m late everywhere for four laps
+  each (quicker laps, no incident), which flagged all eight (the forest still sees it).
 - Traffic: stretches driven within 1 s of the car ahead (trace.traffic_stretches) count a third,
   unless the lap took FALLBACK_S (0.5 s) longer through the segment than the car it followed there
   (trace.traffic_leaders): held up, a car goes as fast as the one in front; after its own mistake it
   falls back. On the benchmark scenario 2 laps in 3 are slowed by traffic somewhere; unweighted, they
   were most of the flags; with the plain "a third" rule, lockups and contacts behind another car were
   missed (raw z 12-30 cut to 4-10). FALLBACK_S was chosen on seed 13 (0.1-0.3 s let traffic back in:
-  precision 0.52-0.75; 0.5 and 0.8 gave the same) and checked on seeds 11 and 12.
+  precision 0.52-0.75; 0.5 and 0.8 gave the same) and checked on seeds 11 and 12. A corner is in
+  traffic from where its braking point is looked for (250 m before it): a car braking early behind
+  a slower one was not excused when the car ahead was close only before the corner's entry.
 - With at least `MIN_LAPS_FOREST` comparable laps an IsolationForest (fixed random_state) scores
   the laps of the track and car over those one-sided z-scores; its verdict is a robust outlier
   test on its own scores (the default "auto" cut at -0.5 never fired on these tightly clustered laps).
@@ -32,22 +50,25 @@ Definitions (analysis.md §6a "per-corner anomaly flags"), and where they deviat
   benchmark (benchmarks/anomalies.py, 220 laps): flagging at 3.5 gave precision 0.25 (the simulator's
   lap-to-lap spread is heavy-tailed: lines, traffic), at 5 with the forest 0.9 at the same recall of
   the incidents that show in the trace; the forest alone misses single-corner incidents (one extreme
-  feature among ~80 barely moves its score), hence the second rule.
+  feature among ~80 barely moves its score), hence the second rule, and a third: a corner with three
+  features beyond 5 (its own and the next straight's: minimum and exit speed low, time lost, the
+  look of a lockup) is flagged whatever the forest says (CORROBORATED; two gave 5 false positives
+  on the tuning seeds, three none).
 - Tried and dropped, measured: a per-segment "speed below the driver's median profile" feature, meant
   for missed shifts, lowered precision to 0.67 and still caught none of them (their typical z stays
-  near 3: a second without drive at 10 Hz is within the lap-to-lap spread of the trace). Capping what
+  near 3: the drive gap in time, above, does it). Capping what
   traffic may excuse at 3-8 sigmas (instead of the leader check) scored 0.86/0.86 on seed 12 and
   0.75/0.60 and 0.55/0.63 on seeds 11 and 13. Counting a segment as traffic only when most of it was
   driven close behind: precision 0.52-0.57. IS_MCI at 20 Hz instead of 10: same recall, precision
   0.77 against 0.91 on seed 11. The forest over each segment's worst z instead of every feature:
   0.87/0.68 on seed 13, but precision 0.67 on seed 11 (recall the same).
-- Missed shifts stay unflagged (0 of 10 on the three seeds): they cost 0.1-0.3 s; half happened
-  close behind another car, where that much is within what traffic explains; the others reach z 5-10
-  on `no_drive` or the straight's time, where the forest does not single the lap out. Flagging from
-  8 instead of 10 without the forest (SOLO_FACTOR 1.6) traded precision 0.80 -> 0.74 for recall
-  0.63 -> 0.74 on seed 13, and cost 0.91 -> 0.67 precision on seed 11: not taken. OutGauge (gear,
-  RPM) would show them plainly, but only for the viewed car, which had none of the ten.
-- Each flagged segment is worded like "T3: braked 22 m early, minimum speed 11 km/h low, 0.84 s lost".
+- Missed shifts before drive gaps: 0 of 10 flagged on seeds 11-13; flagging from 8 instead of 10
+  without the forest (SOLO_FACTOR 1.6) traded precision 0.80 -> 0.74 for recall 0.63 -> 0.74 on
+  seed 13. OutGauge (gear, RPM) would show them plainly, but only for the viewed car.
+- Each flagged segment is worded like "T3: braked 22 m early, minimum speed 11 km/h low, 0.84 s lost";
+  a drive gap leads its segment's words: "T3-T4: no drive for 0.8 s at 96 km/h (missed shift?),
+  5 km/h down, 0.21 s lost" (the time lost from the gap to the next braking point, against the
+  driver's median speed; it stands for the segment's own time).
 
 Only comparable laps are scored (trace.comparable: no race start, pit or partial laps).
 """
@@ -324,7 +345,7 @@ def _lap_gaps(lap: LapInput, a_usual: FloatArray, v_usual: FloatArray, grid: Flo
         lost = max(min(d1 - d0, d1), 0.0)
         if lost < RESOLUTION["speed"]:
             continue
-        out.append(DriveGap(float(s[i0]), float(s[i1]), float(t[i1] - t[i0]), float(v[i0]), lost,
+        out.append(DriveGap(float(s[i0]), float(s[i1]), float(t[i1] - t[i0]), float(v[i0]), float(lost),
                             _time_lost(lap.trace, float(s[i0]), float(s[i1]), v_usual, grid),
                             _held_up(lap, float(s[i0]), float(s[i1]), v[i0], v[i1], lost)))
     return out
@@ -495,11 +516,12 @@ class Scores:
 
     features: Features
     z: FloatArray  # robust z-scores (laps x columns)
-    bad: FloatArray  # the losing side of z, traffic stretches weighted down
+    bad: FloatArray  # the losing side of z, traffic stretches weighted down (the forest's input)
     scores: FloatArray  # IsolationForest score_samples (zeros with robust z alone)
     outlier: NDArray[np.bool_]
     method: str
     gap: NDArray[np.bool_]  # (laps x columns): drive gaps long enough to flag their lap on their own
+    evidence: FloatArray  # `bad` with a braking point off kept only where its corner lost something: what flags
 
 
 def score(laps: Sequence[LapInput], segments: Sequence[Segment] | None = None, *,
@@ -541,7 +563,36 @@ def score(laps: Sequence[LapInput], segments: Sequence[Segment] | None = None, *
         scores = np.zeros(len(laps))
         outlier = np.ones(len(laps), dtype=bool)
         method = "robust_z"
-    return Scores(features, z, bad, scores, outlier, method, _telling_gaps(features, drive_cols))
+    evidence = bad.copy()
+    _causes_with_effects(features, evidence, side, z_cut)
+    return Scores(features, z, bad, scores, outlier, method, _telling_gaps(features, drive_cols), evidence)
+
+
+def _groups(segs: Sequence[Segment]) -> list[tuple[Segment, set[str]]]:
+    """Each corner with the names of what shows its consequences: itself and the straight after it."""
+    out = []
+    for i, seg in enumerate(segs):
+        if seg.kind == "corner":
+            after = {segs[i + 1].name} if i + 1 < len(segs) and segs[i + 1].kind == "straight" else set()
+            out.append((seg, {seg.name} | after))
+    return out
+
+
+def _causes_with_effects(features: Features, bad: FloatArray, side: NDArray[np.int_], z_cut: float) -> None:
+    """Keep a cause (a braking point off, either way) only on laps where its corner or the straight after it lost
+    something (a one-sided feature beyond z_cut); in place.
+
+    Braking later with nothing lost is a quicker lap, not an incident: on seed 15 two drivers braked 16-36 m late
+    at every corner for four laps each (quicker laps) and the braking points alone flagged all eight.
+    """
+    names = np.array([name for name, _ in features.columns])
+    for corner, group in _groups(features.segments):
+        in_group = np.isin(names, list(group))
+        causes = (names == corner.name) & (side == 0)
+        if not causes.any():
+            continue
+        effect = (bad[:, in_group & (side != 0)] >= z_cut).any(axis=1)
+        bad[np.ix_(~effect, causes)] = 0.0
 
 
 def _telling_gaps(features: Features, drive_cols: NDArray[np.bool_]) -> NDArray[np.bool_]:
@@ -578,11 +629,11 @@ def detect(laps: Sequence[LapInput], segments: Sequence[Segment] | None = None, 
     features, z, scores, method = result.features, result.z, result.scores, result.method
     seg_by_name = {s.name: s for s in features.segments}
     local = np.array([name in seg_by_name for name, _ in features.columns])
-    worst = np.where(local[None, :], result.bad, 0.0)
+    worst = np.where(local[None, :], result.evidence, 0.0)
     seg_worst = worst.max(axis=1) if worst.size else np.zeros(len(laps))
     if method == "iforest":
         flagged = ((seg_worst >= flag_z) & result.outlier) | (seg_worst >= SOLO_FACTOR * flag_z)
-        flagged |= _corroborated(features, result.bad >= flag_z)
+        flagged |= _corroborated(features, result.evidence >= flag_z)
     else:
         flagged = seg_worst >= flag_z
     flagged |= result.gap.any(axis=1)  # a drive gap is an incident of its own (_telling_gaps)
@@ -590,10 +641,10 @@ def detect(laps: Sequence[LapInput], segments: Sequence[Segment] | None = None, 
     for row in (int(r) for r in np.flatnonzero(flagged)):
         lap = features.laps[row]
         by_segment: dict[str, list[int]] = {}
-        for c in (int(k) for k in np.flatnonzero(local & ((result.bad[row] >= z_cut) | result.gap[row]))):
+        for c in (int(k) for k in np.flatnonzero(local & ((result.evidence[row] >= z_cut) | result.gap[row]))):
             by_segment.setdefault(features.columns[c][0], []).append(c)
         for name, cols in sorted(by_segment.items(), key=lambda kv: seg_by_name[kv[0]].start_m):
-            if max(result.bad[row, c] for c in cols) < flag_z and not result.gap[row, cols].any():
+            if max(result.evidence[row, c] for c in cols) < flag_z and not result.gap[row, cols].any():
                 continue  # a segment only a little off: not a cause worth its own flag
             text, details = _words(features, z, row, cols)
             seg = seg_by_name[name]
@@ -605,15 +656,10 @@ def detect(laps: Sequence[LapInput], segments: Sequence[Segment] | None = None, 
 
 def _corroborated(features: Features, beyond: NDArray[np.bool_]) -> NDArray[np.bool_]:
     """Laps with a corner where CORROBORATED features, its own and the next straight's, are beyond flag_z."""
-    segs = features.segments
-    names = [name for name, _ in features.columns]
+    names = np.array([name for name, _ in features.columns])
     out = np.zeros(len(features.laps), dtype=bool)
-    for i, seg in enumerate(segs):
-        if seg.kind != "corner":
-            continue
-        group = {seg.name} | ({segs[i + 1].name} if i + 1 < len(segs) and segs[i + 1].kind == "straight" else set())
-        cols = np.array([name in group for name in names], dtype=bool)
-        out |= beyond[:, cols].sum(axis=1) >= CORROBORATED
+    for _, group in _groups(features.segments):
+        out |= beyond[:, np.isin(names, list(group))].sum(axis=1) >= CORROBORATED
     return out
 
 
