@@ -1,7 +1,7 @@
 """Anomaly precision/recall against the simulator's truth, lap-time prediction error and coverage, scan speed.
 
     python benchmarks/anomalies.py [--laps 20] [--cars 12] [--seed 11] [--mistakes 2.0] [--cache DIR]
-                                   [--other-seeds 12,13,14,15,16,17,18] [--mci-ms 100] [--other-mci-ms 50]
+                                   [--other-seeds 12,13,14,15,16,17,18,19,20] [--mci-ms 100] [--other-mci-ms 50]
 
 The scenario: a seeded GM1 race of XFGs recorded through the simulator host, imported into SQLite.
 Cached in the temp folder. IS_MCI at 10 Hz (100 ms) is the standard: it is lfs-ayats's default
@@ -9,9 +9,12 @@ Cached in the temp folder. IS_MCI at 10 Hz (100 ms) is the standard: it is lfs-a
 hold. The anomaly scores are also printed for the other seeds and for the standard seed at 20 Hz
 (50 ms, what a league may set): it did not help, measured.
 
-Tuning and held-out seeds: the detector's constants were chosen on seeds 13, 16, 17 and 18 only
-(TUNING_SEEDS); seeds 11 (the standard scenario), 12, 14 and 15 were held out: their scores were
-looked at only after the constants were fixed. Each line says which kind it is.
+Tuning and held-out seeds (each line says which): the detector's rules and constants were chosen
+on seeds 13, 15, 16, 17 and 18 (TUNING_SEEDS), never on 11 (the standard scenario), 12, 14, 19
+and 20. Seed 15 began held out; its first score (precision 0.65, 0.62 before drive gaps) showed a
+fault, so it was looked into (quick laps flagged for their braking points) and became a tuning
+seed; seeds 19 and 20 were then added, unseen, as held-out in its place. The totals of 11, 12
+and 14 had been printed once before that last change; none of their laps were looked at.
 
 Anomalies: the truth's incidents that change how the car moves (lockup, spin, off_track,
 missed_shift, contact) are the positives; `cut` and `over_rev` leave the IS_MCI trace untouched
@@ -47,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 POSITIVE = {"lockup", "spin", "off_track", "missed_shift", "contact"}
 INVISIBLE = {"cut", "over_rev", "hotlap_invalid", "object_hit"}  # no trace in IS_MCI speed, or a consequence
 MARGIN_M = 30.0
-TUNING_SEEDS = frozenset({13, 16, 17, 18})
+TUNING_SEEDS = frozenset({13, 15, 16, 17, 18})
 
 
 def scenario(cache: Path, laps: int, cars: int, seed: int, mistakes: float,
@@ -229,7 +232,7 @@ def main() -> None:
     parser.add_argument("--segments", choices=("corners", "speed"), default="corners",
                         help="corners from geometry (analysis.corners, the default) or troughs of the median speed")
     parser.add_argument("--mci-ms", type=int, default=100, help="IS_MCI interval of the scenario (ms)")
-    parser.add_argument("--other-seeds", default="12,13,14,15,16,17,18",
+    parser.add_argument("--other-seeds", default="12,13,14,15,16,17,18,19,20",
                         help="more seeds to score anomalies on ('' for none)")
     parser.add_argument("--other-mci-ms", default="50", help="more IS_MCI intervals for --seed ('' for none)")
     parser.add_argument("--json", action="store_true")
