@@ -303,52 +303,33 @@ class DriveGap:
     held_up: bool  # close behind a car that did not pull away: the car ahead, not the driver
 
 
-def _accelerations(trace: LapTimeline) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """The measured samples (distance, time, speed) and the acceleration between each pair, in time (dv/dt).
+def _accelerations(laps: Sequence[LapInput]) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray,
+                                                        NDArray[np.int64], NDArray[np.int64]]:
+    """Every lap's measured samples, end to end (distance, time, speed), the acceleration between each sample and
+    the next, in time (dv/dt; 0 across two laps), the lap of each sample and the offset of each lap's first one.
 
-    The trace's end points are left out: their speed is copied from the next sample (trace.lap_trace). In time
+    A trace's end points are left out: their speed is copied from the next sample (trace.lap_trace). In time
     rather than along distance: IS_MCI speed is precise, its distance is a node's, advanced by ∫v dt within the
     node (trace.fill_plateaus), so v·dv/ds on a distance grid was noisy enough to hide a second without drive.
     """
-    s, t, v = trace.distance_m[1:-1], trace.elapsed_s[1:-1], trace.speed_mps[1:-1]
-    if len(t) < 2:
-        empty = np.zeros(0)
-        return s, t, v, empty
-    return s, t, v, np.diff(v) / np.maximum(np.diff(t), 1e-3)
+    traces = [lap.trace for lap in laps]
+    s = np.concatenate([tr.distance_m[1:-1] for tr in traces])
+    t = np.concatenate([tr.elapsed_s[1:-1] for tr in traces])
+    v = np.concatenate([tr.speed_mps[1:-1] for tr in traces])
+    sizes = np.array([max(len(tr.distance_m) - 2, 0) for tr in traces], dtype=np.int64)
+    owner = np.repeat(np.arange(len(traces), dtype=np.int64), sizes)
+    a = np.diff(v) / np.maximum(np.diff(t), 1e-3) if len(v) > 1 else np.zeros(0)
+    a = np.where(np.diff(owner) == 0, a, 0.0)
+    return s, t, v, a, owner, np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int64)
 
 
-def _runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
-    """(first, past-the-last) index of each run of True."""
-    edges = np.diff(np.r_[0, mask.astype(np.int8), 0])
-    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
-
-
-def _lap_gaps(lap: LapInput, a_usual: FloatArray, v_usual: FloatArray, grid: FloatArray) -> list[DriveGap]:
-    s, t, v, a = _accelerations(lap.trace)
-    if len(a) < 2:
-        return []
-    mid = 0.5 * (s[1:] + s[:-1])
-    usual = np.interp(mid, grid, a_usual)
-    accelerates = usual > A_DRIVE
-    idle = accelerates & (a < DRIVE_SHARE * usual) & (a > A_BRAKE)
-    drive = accelerates & (a >= DRIVE_SHARE * usual)
-    out = []
-    for i0, i1 in _runs(idle):
-        # Only an interruption: drive after it. A run into braking is a lift before a corner (seen on every
-        # seed: false gaps before T2 and T8), a run to the line has no "after" to measure.
-        if i1 >= len(a) or not drive[i1]:
-            continue
-        d0 = float(np.interp(s[i0], grid, v_usual)) - v[i0]
-        d1 = float(np.interp(s[i1], grid, v_usual)) - v[i1]
-        # Speed lost: the deficit that built up in the gap, but no more than the deficit at its end: a lap faster
-        # than usual through a corner (drive later, apex later) "loses" against the median without being slow.
-        lost = max(min(d1 - d0, d1), 0.0)
-        if lost < RESOLUTION["speed"]:
-            continue
-        out.append(DriveGap(float(s[i0]), float(s[i1]), float(t[i1] - t[i0]), float(v[i0]), float(lost),
-                            _time_lost(lap.trace, float(s[i0]), float(s[i1]), v_usual, grid),
-                            _held_up(lap, float(s[i0]), float(s[i1]), v[i0], v[i1], lost)))
-    return out
+def _on_grid(rows: FloatArray, lap: NDArray[np.int64], at_m: FloatArray) -> FloatArray:
+    """rows[lap] interpolated at distances at_m (rows on the 2 m grid from 0; ends held)."""
+    x = np.clip(at_m / GRID_STEP_M, 0.0, rows.shape[1] - 1.0)
+    k = np.minimum(x.astype(np.int64), rows.shape[1] - 2) if rows.shape[1] > 1 else np.zeros(len(x), dtype=np.int64)
+    frac = x - k
+    nxt = np.minimum(k + 1, rows.shape[1] - 1)
+    return np.asarray(rows[lap, k] * (1.0 - frac) + rows[lap, nxt] * frac, dtype=np.float64)
 
 
 def _time_lost(trace: LapTimeline, start_m: float, end_m: float, v_usual: FloatArray, grid: FloatArray) -> float:
@@ -378,14 +359,20 @@ def drive_gaps(laps: Sequence[LapInput]) -> list[list[DriveGap]]:
 
     "Usual" is the median of the driver's laps along distance (2 m grid), of the acceleration between samples.
     """
+    out: list[list[DriveGap]] = [[] for _ in laps]
     if not laps:
-        return []
+        return out
     length = min(float(lap.trace.distance_m[-1]) for lap in laps)
     grid = np.arange(0.0, length, GRID_STEP_M)
-    acc, speed = np.empty((len(laps), len(grid))), np.empty((len(laps), len(grid)))
+    s, t, v, a, owner, first = _accelerations(laps)
+    mid = 0.5 * (s[1:] + s[:-1])
+    same = np.diff(owner) == 0
+    acc, speed = np.zeros((len(laps), len(grid))), np.empty((len(laps), len(grid)))
+    count = np.bincount(owner, minlength=len(laps))
     for n, lap in enumerate(laps):
-        s, _, _, a = _accelerations(lap.trace)
-        acc[n] = np.interp(grid, 0.5 * (s[1:] + s[:-1]), a) if len(a) else 0.0
+        lo, hi = int(first[n]), int(first[n] + count[n]) - 1  # the lap's intervals: [lo, hi)
+        if hi > lo:
+            acc[n] = np.interp(grid, mid[lo:hi], a[lo:hi])
         speed[n] = lap.trace.speed_at(grid)
     drivers = np.array([lap.driver for lap in laps])
     a_usual, v_usual = np.empty_like(acc), np.empty_like(speed)
@@ -393,7 +380,29 @@ def drive_gaps(laps: Sequence[LapInput]) -> list[list[DriveGap]]:
         rows = drivers == name
         a_usual[rows] = np.median(acc[rows], axis=0)
         v_usual[rows] = np.median(speed[rows], axis=0)
-    return [_lap_gaps(lap, a_usual[n], v_usual[n], grid) for n, lap in enumerate(laps)]
+    usual = _on_grid(a_usual, owner[:-1], mid)
+    accelerates = same & (usual > A_DRIVE)
+    idle = accelerates & (a < DRIVE_SHARE * usual) & (a > A_BRAKE)
+    drive = accelerates & (a >= DRIVE_SHARE * usual)
+    edges = np.diff(np.r_[0, idle.astype(np.int8), 0])
+    i0, i1 = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    # Only an interruption: drive after it. A run into braking is a lift before a corner (seen on every seed:
+    # false gaps before T2 and T8), a run to the line has no "after" to measure.
+    keep = i1 < len(a)
+    keep[keep] = drive[i1[keep]]
+    i0, i1 = i0[keep], i1[keep]
+    d0 = _on_grid(v_usual, owner[i0], s[i0]) - v[i0]
+    d1 = _on_grid(v_usual, owner[i1], s[i1]) - v[i1]
+    # Speed lost: the deficit that built up in the gap, but no more than the deficit at its end: a lap faster
+    # than usual through a corner (drive later, apex later) "loses" against the median without being slow.
+    lost = np.maximum(np.minimum(d1 - d0, d1), 0.0)
+    for j in np.flatnonzero(lost >= RESOLUTION["speed"]).tolist():
+        b, e, n = int(i0[j]), int(i1[j]), int(owner[i0[j]])
+        lap, start_m, end_m = laps[n], float(s[b]), float(s[e])
+        out[n].append(DriveGap(start_m, end_m, float(t[e] - t[b]), float(v[b]), float(lost[j]),
+                               _time_lost(lap.trace, start_m, end_m, v_usual[n], grid),
+                               _held_up(lap, start_m, end_m, float(v[b]), float(v[e]), float(lost[j]))))
+    return out
 
 
 def no_drive(laps: Sequence[LapInput], segs: Sequence[Segment],
