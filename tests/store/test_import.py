@@ -135,7 +135,7 @@ def test_an_import_that_fails_half_way_keeps_nothing_and_can_be_retried(
 
     monkeypatch.setattr(sink_module.EventSink, "_write", full_disk)
     with pytest.raises(OperationalError):
-        import_capture(race.full, engine, flush_rows=20_000)
+        import_capture(race.full, engine, flush_rows=20_000, background="thread")  # where the patch reaches
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(sessions_table)).scalar_one() == 0
         assert conn.execute(select(func.count()).select_from(laps_table)).scalar_one() == 0
