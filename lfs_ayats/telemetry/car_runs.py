@@ -31,7 +31,7 @@ from .validate import Invalid
 if TYPE_CHECKING:
     from .session import SessionState
 
-MAX_SETS = 16  # a run is at most this long
+MAX_SETS = 64  # a run is at most this long
 _YELLOW, _SAMPLE_GAP = int(CCI.YELLOW), int(Invalid.SAMPLE_GAP)
 
 
@@ -59,9 +59,10 @@ class CarRun:
 def arrive(session: SessionState, run: CarRun, car_set: CarSet) -> bool:
     """Add a set to the run if it may join (False: settle the run, then this set the usual way)."""
     cars = car_set.cars
-    if session.laps.untimed or session._yellow.any() or len(run) >= MAX_SETS or (cars["Info"] & _YELLOW).any():
+    if session.laps.untimed or len(run) >= MAX_SETS or session._yellow.any() or (cars["Info"] & _YELLOW).any():
         return False
-    plid = cars["PLID"].astype(np.intp)
+    plid_column = cars["PLID"]
+    plid = plid_column.astype(np.intp)
     clock = session.node_clock
     if clock is not None and session.is_race is not False:
         # The node clock's stamping, set by set, is only modelled for cars moving on (no jump, no
@@ -70,26 +71,25 @@ def arrive(session: SessionState, run: CarRun, car_set: CarSet) -> bool:
         if not run.sets or run.node is None:  # the clock as it is now (sets may have gone the usual way)
             run.node, run.steps = clock.node.copy(), np.zeros(len(clock.node), np.int64)
         assert run.steps is not None
-        now = cars["Node"].astype(np.int64) % n
+        now = cars["Node"] % n
         prev = run.node[plid]
         steps = (now - prev) % n
-        if ((prev < 0) | (steps > MAX_STEP_FRACTION * n)).any() or (run.steps[plid] + steps >= n).any():
+        moved = run.steps[plid] + steps
+        if ((prev < 0) | (steps > MAX_STEP_FRACTION * n) | (moved >= n)).any():
             return False
         run.node[plid] = now
-        run.steps[plid] += steps
+        run.steps[plid] = moved
     ruler = session.ruler
     row: int | None = None
     seen = math.nan
     view = session.view_plid
-    if view:
-        hits = np.flatnonzero(cars["PLID"] == view)
-        if len(hits):
-            row = int(hits[0])
-            car = cars[row]
+    if 0 < view < 256:
+        found = plid_column.tobytes().find(view.to_bytes(1, "little"))  # PLIDs are bytes: one search
+        if found >= 0:
+            row = found
+            x, y, at = cars["X"][row], cars["Y"][row], int(cars["Node"][row])
             # Paired with OutSim now, while OutSim is where it was when this set came.
-            seen = ruler.view_distance(car_set.t, units.position_m(float(car["X"])),
-                                       units.position_m(float(car["Y"])))
-            at = int(car["Node"])
+            seen = ruler.view_distance(car_set.t, units.position_m(float(x)), units.position_m(float(y)))
             if 0 <= at < ruler.num_nodes and at not in run.table:
                 run.table[at] = (float(ruler._sum[at]), int(ruler._count[at]))
             if ruler.learn(at, seen):

@@ -45,6 +45,11 @@ IS_TINY = packet_class("IS_TINY")
 _MCI = int(ISP.MCI)  # a plain int: IntFlag / IntEnum attribute access costs a microsecond
 _INSIM = (Channel.INSIM_TCP, Channel.INSIM_UDP)
 _STANDS_FOR = {"cars": "CarSamples", "motion": "MotionSample", "gauge": "GaugeSample"}
+# InSim packets that neither read nor change what an unsettled run of IS_MCI sets holds: splits
+# (the lap they belong to comes from each car's IS_MCI lap, kept up as sets arrive) and the
+# packets the telemetry does not use (keep-alives, messages, buttons ...).
+_BESIDE_RUNS = frozenset(int(ISP[name]) for name in ISP.__members__
+                         if f"IS_{name}" not in convert.CONVERTERS and name != "MCI") | {int(ISP.SPX)}
 
 
 @dataclass
@@ -243,10 +248,12 @@ class Feed:
                 self._settle_run()  # a window that goes one by one: listeners see each car's lap so far
                 self.feed_record(record)
             else:
-                # Laps, race starts, players: the samples before them reach listeners first.
-                self._settle_run()
-                m = self._hand_on("motion", motion, m, m_end)
-                g = self._hand_on("gauge", gauge, g, g_end)
+                if channel != Channel.SENT and not (channel in _INSIM and len(record.data) > 1
+                                                    and record.data[1] in _BESIDE_RUNS):
+                    # Laps, race starts, players: the samples before them reach listeners first.
+                    self._settle_run()
+                    m = self._hand_on("motion", motion, m, m_end)
+                    g = self._hand_on("gauge", gauge, g, g_end)
                 self.feed_record(record)
         self._settle_run()
         self._hand_on("motion", motion, m, m_end)
