@@ -13,7 +13,8 @@ from fastapi.responses import Response
 from sqlalchemy import Engine
 
 from lfs_ayats.store import queries
-from lfs_ayats.store.sink import CAR_CHANNELS, GAUGE_CHANNELS, MOTION_CHANNELS, MOTION_WHEEL_COLUMNS
+from lfs_ayats.store.sink import CAR_CHANNELS, GAUGE_CHANNELS, MOTION_CHANNELS
+from lfs_ayats.telemetry.viewed_columns import MOTION_WHEEL_COLUMNS
 
 from . import models
 from .errors import BadParameter, NotFound

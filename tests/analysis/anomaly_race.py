@@ -8,7 +8,9 @@ a fixture, so both test modules (and xdist workers) share one copy per process.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
+import shutil
 import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
@@ -39,6 +41,7 @@ class SmallRace:
 @lru_cache(maxsize=1)
 def small_race() -> SmallRace:
     folder = Path(tempfile.mkdtemp(prefix="lfs-ayats-anomalies-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # shared by the tests of a process; gone after
     sim = Field("GM1", 6, "race", laps=12, seed=SEED, pit_probability=0.3, mistake_scale=2.0, tick_ms=20)
     capture = folder / "race.lfscap"
     truth = asyncio.run(record_field(sim, capture))
