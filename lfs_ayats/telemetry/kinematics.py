@@ -16,6 +16,7 @@ import numpy as np
 from .validate import MAX_SAMPLE_GAP_S
 
 MAX_PLID = 256
+_TWO_PI = 2.0 * math.pi
 
 
 class Kinematics:
@@ -33,16 +34,23 @@ class Kinematics:
         rows = plid.astype(np.intp)
         dt = t - self._t[rows]
         usable = (dt > 0.0) & (dt <= self.max_gap_s)  # NaN compares False: the first sample
-        safe_dt = np.where(usable, dt, 1.0)
-        along = (speed - self._speed[rows]) / safe_dt
-        turn = (direction - self._direction[rows] + math.pi) % (2.0 * math.pi) - math.pi
-        across = 0.5 * (speed + self._speed[rows]) * turn / safe_dt
+        every = np.count_nonzero(usable) == len(rows)  # the usual case: no masking needed
+        safe_dt = dt if every else np.where(usable, dt, 1.0)
+        before = self._speed[rows]
+        along = (speed - before) / safe_dt
+        turn = (direction - self._direction[rows] + math.pi) % _TWO_PI - math.pi
+        across = 0.5 * (speed + before) * turn / safe_dt
         # Two sets stamped alike (a batch read off the socket at once) keep the older one as the base.
+        if every:  # then no dt is 0
+            self._t[rows] = t
+            self._speed[rows] = speed
+            self._direction[rows] = direction
+            return along, across, np.zeros(len(rows), dtype=bool)
         keep = dt != 0.0
         self._t[rows[keep]] = t
         self._speed[rows[keep]] = speed[keep]
         self._direction[rows[keep]] = direction[keep]
-        return np.where(usable, along, np.nan), np.where(usable, across, np.nan), ~usable & (dt != 0.0)
+        return np.where(usable, along, np.nan), np.where(usable, across, np.nan), ~usable & keep
 
     def forget(self, plid: int | None = None) -> None:
         """Drop the history of one car, or of all (after a gap in the stream)."""

@@ -322,7 +322,7 @@ class SessionState:
             mine = self.ruler.view_distance(ev.t, float(ev.x_m[row]), float(ev.y_m[row]))
             self.ruler.learn(int(ev.node[row]), mine)
         fraction = self.ruler.fraction(ev.node)
-        distance = self.ruler.distances(ev.node, fraction)
+        distance = self.ruler.distances(ev.node)
         if row is not None and math.isfinite(mine):
             distance[row] = mine
         self.lap_distance[plid] = distance
