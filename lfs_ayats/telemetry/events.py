@@ -62,7 +62,7 @@ class CarSamples(Event):
 
     def row(self, plid: int) -> int | None:
         """The index of a player's car in the arrays, or None."""
-        hits = np.flatnonzero(self.plid == plid)
+        hits = (self.plid == plid).nonzero()[0]
         return int(hits[0]) if len(hits) else None
 
 

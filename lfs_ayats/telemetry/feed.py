@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from lfs_ayats.packets import PacketError, decode, decode_outgauge, decode_outsim, packet_class
 from lfs_ayats.packets.constants import ISP, TINY
 from lfs_ayats.wire.capture import CaptureRecord, Channel
@@ -230,7 +232,7 @@ class Feed:
             counters.events[type(ev).__name__] += 1
             invalid = getattr(ev, "invalid", 0)
             if isinstance(ev, CarSamples):
-                counters.invalid += int((ev.invalid & PHYSICAL).astype(bool).sum())
+                counters.invalid += int(np.count_nonzero(ev.invalid & PHYSICAL))
             elif invalid & PHYSICAL:
                 counters.invalid += 1
             for listener in self.listeners:

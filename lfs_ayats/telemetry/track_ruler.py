@@ -145,8 +145,8 @@ class TrackRuler:
         if not self.num_nodes:
             return np.full(len(nodes), np.nan)
         length = self.length_m
-        if self._distance_at is None or not (length == self._distance_length
-                                             or math.isnan(length) and math.isnan(self._distance_length)):
+        same_length = length == self._distance_length or (math.isnan(length) and math.isnan(self._distance_length))
+        if self._distance_at is None or not same_length:  # the length is learnt, or set, after the table
             self._distance_at, self._distance_length = np.empty(self.num_nodes), length
             self._fill(slice(None))
         out: np.ndarray = self._distance_at[nodes.astype(np.intp) % self.num_nodes]
