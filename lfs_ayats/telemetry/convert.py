@@ -99,6 +99,14 @@ def _float_fields(dtype: np.dtype) -> np.dtype:
                      "offsets": [fields[name][1] for name in _FLOAT_FIELDS], "itemsize": dtype.itemsize})
 
 
+@functools.cache
+def _nan_column(n: int) -> np.ndarray:
+    """A read-only column of n NaN, shared by every set of n cars."""
+    column = np.full(n, np.nan)
+    column.flags.writeable = False
+    return column
+
+
 def car_samples(t: float, cars: np.ndarray, complete: bool = True, reply: bool = False) -> CarSamples:
     """A CompCar structured array (one IS_MCI packet or a whole set) -> CarSamples, column-wise."""
     n = len(cars)
@@ -114,8 +122,8 @@ def car_samples(t: float, cars: np.ndarray, complete: bool = True, reply: bool =
     x, y, z, speed, yaw, direction, heading = block
     plid, node, lap = cars["PLID"].astype(np.uint8), cars["Node"].astype(np.uint16), cars["Lap"].astype(np.uint16)
     position, info = cars["Position"].astype(np.uint8), cars["Info"] & _CAR_INFO
-    unknown = np.full(n, np.nan)  # one shared NaN column until the session fills them in
-    _readonly(plid, node, lap, position, info, invalid, unknown)
+    unknown = _nan_column(n)  # until the session fills them in
+    _readonly(plid, node, lap, position, info, invalid)
     return CarSamples(t, plid, node, lap, position, info, x, y, z, speed, direction, heading, yaw, invalid,
                       unknown, unknown, unknown, unknown, unknown, unknown, complete, reply)
 

@@ -13,38 +13,39 @@ import numpy as np
 
 MAX_PLID = 256
 MAX_STEP_FRACTION = 0.25  # a car that moves more than a quarter lap between samples jumped (reset, pits)
-_FIRST_BEHIND = np.array([[0], [1]])  # the positions that have a gap to the leader, an interval: above these
+NOBODY = MAX_PLID  # the row of a leader or car ahead that is not there
 
 
 class NodeClock:
-    """Node passage times per car (rows indexed by PLID)."""
+    """Node passage times per car (rows indexed by PLID, and one row for nobody)."""
 
     def __init__(self, num_nodes: int) -> None:
         self.num_nodes = num_nodes
         self._max_step = int(MAX_STEP_FRACTION * num_nodes)  # steps are whole nodes: the same bound
-        self._pass = np.full((MAX_PLID, num_nodes), np.nan)
-        self._before = np.full((MAX_PLID, num_nodes), np.nan)
+        # Row NOBODY never passes a node: a gap measured against it is NaN, with no masking.
+        self._pass = np.full((NOBODY + 1, num_nodes), np.nan)
+        self._before = np.full((NOBODY + 1, num_nodes), np.nan)
         self.node = np.full(MAX_PLID, -1, dtype=np.int64)  # each car's node at its last sample
         self._t = np.full(MAX_PLID, np.nan)
+        # Row by race position, kept between sets; slot 0 (unknown position) and slot -1 (read for
+        # position 0's car ahead) always hold NOBODY.
+        self._by_position = np.full(MAX_PLID + 1, NOBODY, dtype=np.intp)
 
     def update(self, t: float, plid: np.ndarray, node: np.ndarray,
                position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Stamp the nodes passed since each car's last sample; return (gap to leader, interval) in s."""
+        """Stamp the nodes passed since each car's last sample; return (gap to leader, interval) in s (read-only)."""
         n = self.num_nodes
-        rows = plid.astype(np.intp)
-        now = node.astype(np.intp) % n
+        rows = plid.astype(np.intp, copy=False)
+        now = node.astype(np.intp, copy=False) % n
         prev = self.node[rows]
         steps = (now - prev) % n
-        seen = prev >= 0
-        moved = steps != 0
-        forward = seen & moved & (steps <= self._max_step)
+        jumped = (prev < 0) | (steps > self._max_step)  # first sight, or a jump (reset, pits)
+        forward = ~jumped & (steps != 0)
         ahead = forward.nonzero()[0]
         if len(ahead):
             self._stamp(t, rows[ahead], prev[ahead], steps[ahead], now[ahead])
-        # Neither stepped forward nor stayed put: first sight, or a jump (reset, pits).
-        if len(ahead) + np.count_nonzero(seen & ~moved) < len(rows):
+        if np.count_nonzero(jumped):
             # The car is at its node now, which is the best stamp there is.
-            jumped = ~seen | (moved & ~forward)
             r, k = rows[jumped], now[jumped]
             self._before[r, k] = self._pass[r, k]
             self._pass[r, k] = t
@@ -54,7 +55,7 @@ class NodeClock:
 
     def _stamp(self, t: float, rows: np.ndarray, prev: np.ndarray, steps: np.ndarray, now: np.ndarray) -> None:
         t0 = self._t[rows]
-        if steps.max() == 1:
+        if np.add.reduce(steps) == len(steps):
             # The usual case (nodes are ~0.2 s apart, samples 0.05-0.1 s): each car passed just the
             # node it is at. The same arithmetic as below with j = steps = 1, so the same stamps.
             r, k, stamp = rows, now, t0 + (t - t0)
@@ -69,22 +70,22 @@ class NodeClock:
 
     def _gaps(self, rows: np.ndarray, node: np.ndarray, position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pos = position.astype(np.intp)
-        by_position = np.full(MAX_PLID, -1, dtype=np.intp)
-        # Position 0 (unknown) lands in slot 0 and -1 reads slot 255: only cars whose result is
-        # masked below (position 0 or 1) read those slots, so they need no filtering.
+        by_position = self._by_position
         by_position[pos] = rows
-        other = np.empty((2, len(rows)), dtype=np.intp)  # the leader's row, the row of the car ahead
-        other[0] = by_position[1]
-        other[1] = by_position[pos - 1]
-        known = other >= 0
-        np.maximum(other, 0, out=other)
+        by_position[0] = NOBODY  # cars of unknown position have neither leader nor car ahead
+        other = np.empty((2, len(rows)), dtype=np.intp)
+        other[0] = by_position[np.minimum(pos, 1)]  # the leader
+        other[1] = by_position[pos - 1]  # the car ahead (NOBODY for the leader: its 0 is set below)
+        by_position[pos] = NOBODY
         mine = self._pass[rows, node]
         theirs = self._pass[other, node]
-        # The other car passed here again since (it lapped this one): use its passage before that.
-        behind = mine - np.where(theirs > mine, self._before[other, node], theirs)
-        # The leader counts for cars in a position, the car ahead for cars behind the leader.
-        out = np.where(known & (pos > _FIRST_BEHIND), behind, np.nan)
+        lapped = theirs > mine
+        if np.count_nonzero(lapped):
+            # The other car passed here again since (it lapped this one): use its passage before that.
+            theirs = np.where(lapped, self._before[other, node], theirs)
+        out = mine - theirs
         out[:, pos == 1] = 0.0
+        out.flags.writeable = False
         return out[0], out[1]
 
     def gap_stream(self) -> None:

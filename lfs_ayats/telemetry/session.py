@@ -341,7 +341,7 @@ class SessionState:
             self._timing_starts(ev, plid, prev, node)
         self._prev_node[plid] = node
         self._mci_lap[plid] = ev.lap
-        for a in (fraction, distance, along, across, gap, interval, invalid):
+        for a in (fraction, distance, along, across, invalid):  # gap and interval come read-only
             a.flags.writeable = False
         return [CarSamples(ev.t, ev.plid, ev.node, ev.lap, ev.position, ev.info, ev.x_m, ev.y_m, ev.z_m, ev.speed_mps,
                            ev.direction_rad, ev.heading_rad, ev.yaw_rate_radps, invalid, fraction, distance, along,
