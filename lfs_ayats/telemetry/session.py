@@ -323,8 +323,7 @@ class SessionState:
         if row is not None:
             mine = self.ruler.view_distance(ev.t, float(ev.x_m[row]), float(ev.y_m[row]))
             self.ruler.learn(int(node[row]), mine)
-        fraction = self.ruler.fraction(node)
-        distance = self.ruler.distances(node)
+        fraction, distance = self.ruler.locate(node)
         if row is not None and math.isfinite(mine):
             distance[row] = mine
         self.lap_distance[plid] = distance

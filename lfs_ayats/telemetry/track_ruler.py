@@ -142,15 +142,19 @@ class TrackRuler:
 
     def distances(self, nodes: np.ndarray) -> np.ndarray:
         """Lap distance at each node: learnt means, else lap fraction x length, else NaN."""
+        return self.locate(nodes)[1]
+
+    def locate(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(lap fraction, lap distance) at each node: `fraction` and `distances` in one go."""
         if not self.num_nodes:
-            return np.full(len(nodes), np.nan)
+            return np.full(len(nodes), np.nan), np.full(len(nodes), np.nan)
         length = self.length_m
         same_length = length == self._distance_length or (math.isnan(length) and math.isnan(self._distance_length))
         if self._distance_at is None or not same_length:  # the length is learnt, or set, after the table
             self._distance_at, self._distance_length = np.empty(self.num_nodes), length
             self._fill(slice(None))
-        out: np.ndarray = self._distance_at[nodes.astype(np.intp) % self.num_nodes]
-        return out
+        at = nodes.astype(np.intp, copy=False) % self.num_nodes
+        return self._fraction_at[at], self._distance_at[at]
 
     def _fill(self, at: slice) -> None:
         """(Re)compute the distance table at some nodes."""
