@@ -84,7 +84,7 @@ class NodeClock:
             # The other car passed here again since (it lapped this one): use its passage before that.
             theirs = np.where(lapped, self._before[other, node], theirs)
         out = mine - theirs
-        out[:, pos == 1] = 0.0
+        np.copyto(out, 0.0, where=pos == 1)  # the leader
         out.flags.writeable = False
         return out[0], out[1]
 

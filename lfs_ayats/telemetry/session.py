@@ -349,8 +349,7 @@ class SessionState:
     def _yellows(self, ev: CarSamples, plid: np.ndarray, prev: np.ndarray, node: np.ndarray) -> None:
         yellow_bits = ev.info & _YELLOW
         if not np.count_nonzero(yellow_bits):  # the usual case: nobody causes a yellow
-            if np.count_nonzero(self._yellow):
-                self._yellow[plid] = False
+            self._yellow[plid] = False
             return
         yellow_now = yellow_bits != 0
         started = yellow_now & ~self._yellow[plid]
