@@ -88,6 +88,10 @@ def _readonly(*arrays: np.ndarray) -> None:
 
 _FLOAT_FIELDS = ("X", "Y", "Z", "Speed", "AngVel", "Direction", "Heading")  # x..yaw: `validate.car_rows_checks`
 _FLOAT_BLOCK = np.dtype([(name, np.float64) for name in _FLOAT_FIELDS])
+# units' factors, one per row: the same products as units.position_m & co. (a division by a power
+# of two, as position_m does, is exactly the product with its reciprocal).
+_FLOAT_SCALE = np.array([[1.0 / units.POSITION_PER_M]] * 3 + [[100.0 / units.SPEED_PER_100_MPS],
+                        [units.TWO_PI / units.ANGVEL_PER_TURN_PER_S]] + [[units.TWO_PI / units.ANGLE16_PER_TURN]] * 2)
 
 
 @functools.cache
@@ -113,10 +117,8 @@ def car_samples(t: float, cars: np.ndarray, complete: bool = True, reply: bool =
     # A set is ~30 cars, so numpy's per-call cost dominates: one cast of every float field (done
     # field by field in C) into a (7, n) block whose rows are the columns, scaled a few rows at a time.
     block = cars.view(_float_fields(cars.dtype)).astype(_FLOAT_BLOCK).view(np.float64).reshape(n, 7).T.copy()
-    block[0:3] = units.position_m(block[0:3])
-    block[3] = units.speed_mps(block[3])
-    block[4] = units.angular_velocity_radps(block[4])
-    block[5:7] = units.angle16_rad(block[5:7])
+    block *= _FLOAT_SCALE
+    block[5:7] = units.wrap_angle(block[5:7])
     invalid = validate.car_rows_checks(block[:5])
     block.flags.writeable = False  # and so every row taken from it below
     x, y, z, speed, yaw, direction, heading = block
