@@ -218,9 +218,7 @@ def _kinematics(session: SessionState, t: np.ndarray, plid: np.ndarray, speed: n
     last = np.r_[first[1:], True]  # each car's last row: the state becomes its latest base-moving row
     final = latest[last]
     moved = final >= car_start[last]
-    kin._t[cars[last][moved]] = ts[final[moved]]
-    kin._speed[cars[last][moved]] = s[final[moved]]
-    kin._direction[cars[last][moved]] = d[final[moved]]
+    kin.set_base(cars[last][moved], ts[final[moved]], s[final[moved]], d[final[moved]])
     out_along, out_across, out_stale = (np.empty(len(order)), np.empty(len(order)), np.empty(len(order), bool))
     out_along[order] = np.where(usable, along, np.nan)
     out_across[order] = np.where(usable, across, np.nan)

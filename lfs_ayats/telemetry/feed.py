@@ -363,7 +363,8 @@ class Feed:
                 counters.events[type(ev).__name__] += 1
                 invalid = getattr(ev, "invalid", 0)
                 if isinstance(ev, CarSamples):
-                    counters.invalid += int((ev.invalid & PHYSICAL).astype(bool).sum())
+                    if np.count_nonzero(ev.invalid):  # usually none: skip the masking
+                        counters.invalid += int(np.count_nonzero(ev.invalid & PHYSICAL))
                 elif invalid & PHYSICAL:
                     counters.invalid += 1
             for listener in self.listeners:

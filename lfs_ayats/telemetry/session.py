@@ -313,46 +313,52 @@ class SessionState:
 
     def _car_samples(self, ev: CarSamples, seen: float | None = None) -> list[Event]:
         """`seen`: the viewed car's ruler distance if it was paired with OutSim already (car_runs.py)."""
+        # ~30 cars a set: numpy's per-call cost dominates, so columns are converted once and the
+        # rare cases (unknown players, yellows, untimed cars, stale samples) are tested for first.
         plid = ev.plid.astype(np.intp)
-        unknown = ~self._known[plid]
-        if unknown.any():
-            self.unknown_plids.update(int(p) for p in plid[unknown] if p)
+        node = ev.node.astype(np.intp)
+        if np.count_nonzero(self._known[plid]) < len(plid):
+            self.unknown_plids.update(int(p) for p in plid[~self._known[plid]] if p)
         row = ev.row(self.view_plid) if self.view_plid else None
         mine = math.nan
         if row is not None:
             mine = self.ruler.view_distance(ev.t, float(ev.x_m[row]), float(ev.y_m[row])) if seen is None else seen
-            self.ruler.learn(int(ev.node[row]), mine)
-        fraction = self.ruler.fraction(ev.node)
-        distance = self.ruler.distances(ev.node, fraction)
+            self.ruler.learn(int(node[row]), mine)
+        fraction, distance = self.ruler.locate(node)
         if row is not None and math.isfinite(mine):
             distance[row] = mine
         self.lap_distance[plid] = distance
         along, across, stale = self.kinematics.update(ev.t, plid, ev.speed_mps, ev.direction_rad)
-        invalid = (ev.invalid | np.where(stale, _SAMPLE_GAP, 0)).astype(np.uint16)
-        gap = interval = ev.gap_to_leader_s
+        invalid = ev.invalid
+        if np.count_nonzero(stale):
+            invalid = (invalid | np.where(stale, _SAMPLE_GAP, 0)).astype(np.uint16)
+        gap, interval = ev.gap_to_leader_s, ev.interval_s
         if self.node_clock is not None and self.is_race is not False:
-            gap, interval = self.node_clock.update(ev.t, plid, ev.node, ev.position)
+            gap, interval = self.node_clock.update(ev.t, plid, node, ev.position)
         prev = self._prev_node[plid]
-        node = ev.node.astype(np.int64)
         self._yellows(ev, plid, prev, node)
         if self.laps.untimed:
             self._timing_starts(ev, plid, prev, node)
         self._prev_node[plid] = node
         self._mci_lap[plid] = ev.lap
-        arrays = (fraction, distance, along, across, gap, interval, invalid)
-        for a in arrays:
+        for a in (fraction, distance, along, across, invalid):  # gap and interval come read-only
             a.flags.writeable = False
-        return [replace(ev, lap_fraction=fraction, lap_distance_m=distance, accel_long_mps2=along,
-                        accel_lat_mps2=across, gap_to_leader_s=gap, interval_s=interval, invalid=invalid)]
+        return [CarSamples(ev.t, ev.plid, ev.node, ev.lap, ev.position, ev.info, ev.x_m, ev.y_m, ev.z_m, ev.speed_mps,
+                           ev.direction_rad, ev.heading_rad, ev.yaw_rate_radps, invalid, fraction, distance, along,
+                           across, gap, interval, ev.complete, ev.reply)]
 
     def _yellows(self, ev: CarSamples, plid: np.ndarray, prev: np.ndarray, node: np.ndarray) -> None:
-        yellow_now = (ev.info & _YELLOW) != 0
+        yellow_bits = ev.info & _YELLOW
+        if not np.count_nonzero(yellow_bits):  # the usual case: nobody causes a yellow
+            self._yellow[plid] = False
+            return
+        yellow_now = yellow_bits != 0
         started = yellow_now & ~self._yellow[plid]
         for p in plid[started]:
             self.laps.car(int(p)).mark("yellow_flag", f"caused a yellow{self._at(int(p))}")
         self._yellow[plid] = yellow_now  # IS_MCI says who causes a yellow now, IS_FLG in between
         n = self.ruler.num_nodes
-        if not yellow_now.any() or not n:
+        if not n:
             return
         # A car passed a yellow when the yellow car's node went from just ahead of it to just behind.
         ahead_before = (node[yellow_now][:, None] - prev[None, :]) % n
@@ -366,7 +372,9 @@ class SessionState:
     def _timing_starts(self, ev: CarSamples, plid: np.ndarray, prev: np.ndarray, node: np.ndarray) -> None:
         """Cars out of the garage start timing at the line: their node wraps past the finish, or their Lap goes up."""
         n, finish = self.ruler.num_nodes, self.ruler.finish_node
-        for i in np.flatnonzero(np.isin(plid, list(self.laps.untimed))):
+        untimed = np.zeros(MAX_PLID, dtype=bool)
+        untimed[[p for p in self.laps.untimed if 0 <= p < MAX_PLID]] = True
+        for i in untimed[plid].nonzero()[0]:
             p = int(plid[i])
             lap_up = int(ev.lap[i]) > self._mci_lap[p]
             crossed = False

@@ -36,6 +36,10 @@ class TrackRuler:
         self._fixed_length = False
         self._sum = np.zeros(0)
         self._count = np.zeros(0, dtype=np.int64)
+        # Per-node tables, so a set's fraction and distance are one lookup each.
+        self._fraction_at = np.zeros(0)
+        self._distance_at: np.ndarray | None = None  # for `_distance_length`; None: to be built
+        self._distance_length = math.nan
         self._recent: deque[tuple[float, float, float, float, float, float, float]] = deque(maxlen=RECENT)
         self._last: tuple[float, float, float] | None = None  # t, distance, speed
         self._max_seen = 0.0
@@ -51,6 +55,8 @@ class TrackRuler:
         self.num_nodes, self.finish_node = num_nodes, finish_node
         self._sum = np.zeros(num_nodes)
         self._count = np.zeros(num_nodes, dtype=np.int64)
+        self._fraction_at = (np.arange(num_nodes, dtype=np.int64) - finish_node) % num_nodes / num_nodes
+        self._distance_at = None
         if not self._fixed_length:
             self.length_m = math.nan
             self.length_estimates = []
@@ -66,8 +72,7 @@ class TrackRuler:
     def fraction(self, nodes: np.ndarray) -> np.ndarray:
         if not self.num_nodes:
             return np.full(len(nodes), np.nan)
-        rel = (nodes.astype(np.int64) - self.finish_node) % self.num_nodes
-        out: np.ndarray = rel / self.num_nodes
+        out: np.ndarray = self._fraction_at[nodes.astype(np.intp) % self.num_nodes]
         return out
 
     # -- the viewed car's ruler ------------------------------------------------------------------
@@ -132,20 +137,35 @@ class TrackRuler:
             distance += length
         self._sum[node] += distance
         self._count[node] += 1
+        if self._distance_at is not None:
+            self._fill(slice(node, node + 1))
         return True
 
-    def distances(self, nodes: np.ndarray, fraction: np.ndarray) -> np.ndarray:
-        """Lap distance at each node: learnt means, else fraction x length, else NaN."""
+    def distances(self, nodes: np.ndarray) -> np.ndarray:
+        """Lap distance at each node: learnt means, else lap fraction x length, else NaN."""
+        return self.locate(nodes)[1]
+
+    def locate(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(lap fraction, lap distance) at each node: `fraction` and `distances` in one go."""
         if not self.num_nodes:
-            return np.full(len(nodes), np.nan)
-        idx = nodes.astype(np.intp) % self.num_nodes
-        count = self._count[idx]
-        learnt = np.divide(self._sum[idx], count, out=np.full(len(idx), np.nan), where=count > 0)
-        out = np.where(count > 0, learnt, fraction * self.length_m)
-        if math.isfinite(self.length_m):
-            out = out % self.length_m
-        result: np.ndarray = out
-        return result
+            return np.full(len(nodes), np.nan), np.full(len(nodes), np.nan)
+        length = self.length_m
+        same_length = length == self._distance_length or (math.isnan(length) and math.isnan(self._distance_length))
+        if self._distance_at is None or not same_length:  # the length is learnt, or set, after the table
+            self._distance_at, self._distance_length = np.empty(self.num_nodes), length
+            self._fill(slice(None))
+        at = nodes.astype(np.intp, copy=False) % self.num_nodes
+        return self._fraction_at[at], self._distance_at[at]
+
+    def _fill(self, at: slice) -> None:
+        """(Re)compute the distance table at some nodes."""
+        assert self._distance_at is not None
+        count = self._count[at]
+        learnt = np.divide(self._sum[at], count, out=np.full(len(count), np.nan), where=count > 0)
+        out = np.where(count > 0, learnt, self._fraction_at[at] * self._distance_length)
+        if math.isfinite(self._distance_length):
+            out = out % self._distance_length
+        self._distance_at[at] = out
 
     def forget_view(self) -> None:
         """OutSim is about to describe another car (or the stream had a gap): do not pair across."""

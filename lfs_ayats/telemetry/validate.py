@@ -58,6 +58,18 @@ def car_checks(speed: np.ndarray, yaw_rate: np.ndarray, x: np.ndarray, y: np.nda
     return out
 
 
+_CAR_LIMITS = np.array([[MAP_HALF_SIZE_M], [MAP_HALF_SIZE_M], [MAX_ALTITUDE_M], [MAX_SPEED_MPS],
+                        [MAX_YAW_RATE_RADPS]])
+
+
+def car_rows_checks(rows: np.ndarray) -> np.ndarray:
+    """`car_checks` of a (5, n) block of x, y, z, speed, yaw rate: one comparison while all is plausible."""
+    if not np.count_nonzero(np.abs(rows) > _CAR_LIMITS):  # |speed| bounds speed: nothing is missed
+        return np.zeros(rows.shape[1], dtype=np.uint16)
+    x, y, z, speed, yaw = rows
+    return car_checks(speed, yaw, x, y, z)
+
+
 def finite(value: float) -> tuple[float, int]:
     """(value or NaN, Invalid.NOT_FINITE or 0)."""
     if math.isfinite(value):

@@ -103,9 +103,9 @@ def test_lap_fraction_from_the_finish_node() -> None:
     assert np.isnan(ruler.fraction(np.array([5]))).all()
     ruler.configure(400, 100)
     assert ruler.fraction(np.array([100, 300, 99, 0])).tolist() == [0.0, 0.5, 399 / 400, 300 / 400]
-    assert np.isnan(ruler.distances(np.array([100]), ruler.fraction(np.array([100])))).all()  # length unknown
+    assert np.isnan(ruler.distances(np.array([100]))).all()  # length unknown
     ruler.set_length(2000.0)
-    assert ruler.distances(np.array([300]), ruler.fraction(np.array([300]))).tolist() == [1000.0]
+    assert ruler.distances(np.array([300])).tolist() == [1000.0]
 
 
 def test_the_track_length_from_indexed_distance_at_the_line() -> None:
@@ -130,7 +130,7 @@ def test_the_viewed_car_teaches_each_node_its_distance() -> None:
         assert paired == pytest.approx((distance + 3.0) % 1000.0)
         ruler.learn(node, distance)
     nodes = np.array([10, 60, 95])
-    assert ruler.distances(nodes, ruler.fraction(nodes)) == pytest.approx([node_at[10], node_at[60], node_at[95]])
+    assert ruler.distances(nodes) == pytest.approx([node_at[10], node_at[60], node_at[95]])
     assert ruler.learnt_nodes() == 100
 
 
