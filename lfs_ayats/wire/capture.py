@@ -8,7 +8,8 @@ Layout (little-endian), append-only:
 
 The CRC comes first so one `zlib.crc32` call covers time, channel, length and payload. A record
 reaches the OS as soon as `write()` returns, so a killed recorder loses nothing it was handed; a
-record cut short (full disk, power loss) or damaged ends reading there with a warning.
+record cut short (full disk, power loss) ends reading there with a warning, and a damaged stretch
+in the middle is skipped with one: reading goes on at the next whole record.
 """
 
 from __future__ import annotations
@@ -326,36 +327,50 @@ class CaptureReader:
         unpack, crc32 = _RECORD.unpack_from, zlib.crc32
         index_off, index_t = array("Q"), array("Q")
         markers: list[int] = []
+        segments: list[tuple[int, int]] = []  # runs of whole records, from one damaged stretch to the next
         count = last_t = 0
-        problem = None
+        start = off
         with memoryview(buf) as view:
             while off < size:
+                problem = None
                 if size - off < _RECORD.size:
                     problem = "the last record is cut short"
+                else:
+                    crc, t, ch, n = unpack(buf, off)
+                    end = off + _RECORD.size + n
+                    if end > size:
+                        problem = f"record {count} runs past the end of the file: cut short, or its length is damaged"
+                    elif crc32(view[off + 4 : end]) != crc:
+                        problem = f"record {count} fails its checksum: the file is damaged there or cut short"
+                    elif ch >= len(_CHANNELS) or t < last_t:
+                        problem = f"record {count} is not valid in capture format {self.format}"
+                if problem is None:
+                    if count % INDEX_STRIDE == 0:
+                        index_off.append(off)
+                        index_t.append(t)
+                    if ch == 0:
+                        markers.append(off)
+                    count += 1
+                    last_t = t
+                    off = end
+                    continue
+                if off > start:
+                    segments.append((start, off))
+                # What follows a damaged stretch is still worth reading: find the next whole record.
+                resume = _next_record(buf, view, off + 1, last_t)
+                if resume is None:
+                    self.warnings.append(f"{self.path}: dropped {size - off} bytes from offset {off} ({problem}); "
+                                         f"read {count} whole records")
                     break
-                crc, t, ch, n = unpack(buf, off)
-                end = off + _RECORD.size + n
-                if end > size:
-                    problem = f"record {count} runs past the end of the file: cut short, or its length is damaged"
-                    break
-                if crc32(view[off + 4 : end]) != crc:
-                    problem = f"record {count} fails its checksum: the file is damaged there or cut short"
-                    break
-                if ch >= len(_CHANNELS) or t < last_t:
-                    problem = f"record {count} is not valid in capture format {self.format}"
-                    break
-                if count % INDEX_STRIDE == 0:
-                    index_off.append(off)
-                    index_t.append(t)
-                if ch == 0:
-                    markers.append(off)
-                count += 1
-                last_t = t
-                off = end
-        if problem is not None:
-            self.warnings.append(f"{self.path}: dropped {size - off} bytes from offset {off} ({problem}); "
-                                 f"read {count} whole records")
-        self._count, self._end, self._last_t = count, off, last_t
+                self.warnings.append(f"{self.path}: dropped {resume - off} bytes from offset {off} ({problem}); "
+                                     f"read on from offset {resume}")
+                start = off = resume
+                index_off.append(off)  # a stretch begins here: seeking must not walk into the damage
+                index_t.append(unpack(buf, off)[1])
+        if off > start:
+            segments.append((start, off))
+        self._count, self._last_t, self._segments = count, last_t, segments
+        self._end = segments[-1][1] if segments else self._data_start
         self._index_off, self._index_t = index_off, index_t
         self._markers = [self._record_at(o) for o in markers]
         for rec in self._markers:
@@ -397,13 +412,17 @@ class CaptureReader:
         i = bisect_left(self._index_t, target)
         # Equal times can straddle index entries: start from the entry before the first match.
         off = self._data_start if i == 0 else self._index_off[i - 1]
-        buf, end, unpack = self._buf, self._end, _AFTER_CRC.unpack_from
-        while off < end:
-            t, _, n = unpack(buf, off + 4)
-            if t >= target:
-                break
-            off += _RECORD.size + n
-        return off
+        buf, unpack = self._buf, _AFTER_CRC.unpack_from
+        for start, stop in self._segments:
+            if stop <= off:
+                continue
+            off = max(off, start)
+            while off < stop:
+                t, _, n = unpack(buf, off + 4)
+                if t >= target:
+                    return off
+                off += _RECORD.size + n
+        return self._end
 
     def records(self, start: float = 0.0, end: float | None = None) -> Iterator[CaptureRecord]:
         """Records from the first at or after `start` seconds up to (not including) `end`."""
@@ -413,15 +432,19 @@ class CaptureReader:
                           None if end is None else round(end * 1e6))
 
     def _iter(self, off: int, end_us: int | None) -> Iterator[CaptureRecord]:
-        buf, stop, unpack, channels = self._buf, self._end, _AFTER_CRC.unpack_from, _CHANNELS
+        buf, unpack, channels = self._buf, _AFTER_CRC.unpack_from, _CHANNELS
         new, cls, head = tuple.__new__, CaptureRecord, _RECORD.size
-        while off < stop:
-            t, ch, n = unpack(buf, off + 4)
-            if end_us is not None and t >= end_us:
-                return
-            off += head
-            yield new(cls, (t / 1e6, channels[ch], buf[off : off + n]))
-            off += n
+        for start, stop in self._segments:
+            if stop <= off:
+                continue
+            off = max(off, start)
+            while off < stop:
+                t, ch, n = unpack(buf, off + 4)
+                if end_us is not None and t >= end_us:
+                    return
+                off += head
+                yield new(cls, (t / 1e6, channels[ch], buf[off : off + n]))
+                off += n
 
     def __iter__(self) -> Iterator[CaptureRecord]:
         return self.records()
@@ -439,6 +462,35 @@ class CaptureReader:
 
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
+
+
+RESYNC_MAX_STEP_US = 24 * 3600 * 10**6  # a record after damage is at most a day after the last good one
+_RESYNC_CHUNK = 1 << 22
+
+
+def _next_record(buf: bytes | mmap.mmap, view: memoryview, start: int, last_t: int) -> int | None:
+    """The offset of the first whole record at or after `start` (its checksum right, its channel
+    known, its time not before `last_t`), or None. numpy finds the candidates a few MB at a time."""
+    import numpy as np  # only a damaged capture needs it
+
+    size, head = len(buf), _RECORD.size
+    pos = start
+    while pos + head <= size:
+        stop = min(size - head + 1, pos + _RESYNC_CHUNK)  # candidates pos .. stop-1
+        count = stop - pos
+        raw = np.frombuffer(buf, dtype=np.uint8, count=count + head - 1, offset=pos)
+        t = np.ndarray((count,), dtype="<u8", buffer=raw, offset=4, strides=(1,))
+        ch = raw[12 : 12 + count]
+        n = np.ndarray((count,), dtype="<u2", buffer=raw, offset=13, strides=(1,))
+        ends = np.arange(pos, stop, dtype=np.int64) + head + n
+        ok = (ch < len(_CHANNELS)) & (t >= last_t) & (t - last_t <= RESYNC_MAX_STEP_US) & (ends <= size)
+        for i in np.flatnonzero(ok).tolist():
+            off = pos + i
+            crc = int.from_bytes(view[off : off + 4], "little")
+            if zlib.crc32(view[off + 4 : int(ends[i])]) == crc:
+                return off
+        pos = stop
+    return None
 
 
 def parse_marker(record: CaptureRecord) -> dict[str, Any]:

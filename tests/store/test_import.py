@@ -152,3 +152,25 @@ def test_a_capture_cut_short_imports_what_is_whole_and_says_so(race: RecordedRac
     result = import_capture(cut, open_store("sqlite://"))
     assert result.session_ids and result.counters.laps > 0
     assert len(result.warnings) == 1 and "cut short" in result.warnings[0] and str(cut) in result.warnings[0]
+
+
+def test_a_capture_damaged_in_the_middle_imports_what_follows_and_says_so(race: RecordedRace, tmp_path: Path) -> None:
+    from lfs_ayats.wire.capture import CaptureReader, Channel
+
+    with CaptureReader(race.full) as reader:
+        gauge = [i for i, r in enumerate(reader.records()) if r.channel == Channel.OUTGAUGE]
+        victim = gauge[len(gauge) // 2]
+        offset = reader.offset_of(0)
+        for i, record in enumerate(reader.records()):
+            if i == victim:
+                size = 15 + len(record.data)  # the record's head and its datagram
+                break
+            offset += 15 + len(record.data)
+    damaged = bytearray(race.full.read_bytes())
+    damaged[offset + 15 + 20] ^= 0xFF  # a byte of the OutGauge datagram half way through the race
+    path = tmp_path / "damaged.lfscap"
+    path.write_bytes(damaged)
+    result = import_capture(path, open_store("sqlite://"))
+    assert result.counters.laps == len(race.truth["laps"])  # every lap, those after the damage too
+    [warning] = result.warnings
+    assert f"dropped {size} bytes from offset {offset}" in warning and f"read on from offset {offset + size}" in warning

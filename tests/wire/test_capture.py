@@ -201,26 +201,62 @@ def test_a_file_cut_anywhere_in_its_last_record_reads_the_rest(tmp_path: Path) -
             assert "cut short" in warning and str(cut_path) in warning and "\n" not in warning
 
 
-def test_a_damaged_byte_in_the_middle_stops_there(tmp_path: Path) -> None:
-    path = tmp_path / "s.lfscap"
-    records = write_sample(path)
-    whole = path.read_bytes()
-    # Offsets of each record: walk the lengths.
+def record_offsets(whole: bytes, records: list[tuple[float, Channel, bytes]]) -> list[int]:
+    """Where each record starts, and (last) where the file ends: walk the lengths back from the end."""
     offsets = [len(whole) - sum(RECORD_HEAD + len(d) for _, _, d in records)]
     for _, _, data in records:
         offsets.append(offsets[-1] + RECORD_HEAD + len(data))
+    return offsets
+
+
+def test_a_damaged_record_in_the_middle_is_skipped_and_the_rest_read(tmp_path: Path) -> None:
+    path = tmp_path / "s.lfscap"
+    records = write_sample(path)
+    whole = path.read_bytes()
+    offsets = record_offsets(whole, records)
     for victim, where in ((4, RECORD_HEAD + 10), (4, 4), (2, 13), (5, 0)):  # payload, time, length, crc
         damaged = bytearray(whole)
         damaged[offsets[victim] + where] ^= 0x40
         path.write_bytes(damaged)
         reader = CaptureReader(path)
-        assert [r.data for r in reader.records()] == [d for _, _, d in records[:victim]]
-        assert len(reader) == victim
+        kept = records[:victim] + records[victim + 1:]
+        assert [r.data for r in reader.records()] == [d for _, _, d in kept]
+        assert len(reader) == len(kept) and reader.duration == records[-1][0]
         [warning] = reader.warnings
-        assert warning.startswith(f"{path}: dropped {len(whole) - offsets[victim]} bytes from offset {offsets[victim]} "
-                                  f"(record {victim} ")
-        assert warning.endswith(f"; read {victim} whole records")
-        assert "damaged" in warning
+        assert warning == (f"{path}: dropped {offsets[victim + 1] - offsets[victim]} bytes from offset "
+                           f"{offsets[victim]} ({warning.split('(', 1)[1].split(')')[0]}); read on from offset "
+                           f"{offsets[victim + 1]}")
+        assert f"(record {victim} " in warning and ("damaged" in warning or "not valid" in warning)
+        # Seeking past the damage lands on the same records as reading through it.
+        later = records[victim + 1][0]
+        assert [r.data for r in reader.records(start=later)] == [d for t, _, d in kept if t >= later]
+
+
+def test_garbage_between_records_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "s.lfscap"
+    records = write_sample(path)
+    whole = path.read_bytes()
+    offsets = record_offsets(whole, records)
+    for junk in (bytes(3000), bytes(range(256)) * 9, b"\xff" * 17):
+        path.write_bytes(whole[: offsets[3]] + junk + whole[offsets[3]:])
+        reader = CaptureReader(path)
+        assert [r.data for r in reader.records()] == [d for _, _, d in records]
+        [warning] = reader.warnings
+        assert f"dropped {len(junk)} bytes from offset {offsets[3]}" in warning
+        assert f"read on from offset {offsets[3] + len(junk)}" in warning
+
+
+def test_a_capture_damaged_twice_reads_every_whole_record(tmp_path: Path) -> None:
+    path = tmp_path / "s.lfscap"
+    records = write_sample(path)
+    whole = bytearray(path.read_bytes())
+    offsets = record_offsets(bytes(whole), records)
+    for victim in (1, 4):
+        whole[offsets[victim] + RECORD_HEAD] ^= 0x01
+    path.write_bytes(whole)
+    reader = CaptureReader(path)
+    assert [r.data for r in reader.records()] == [d for i, (_, _, d) in enumerate(records) if i not in (1, 4)]
+    assert len(reader.warnings) == 2
 
 
 def test_zeros_at_the_end_after_a_power_cut_are_dropped(tmp_path: Path) -> None:
